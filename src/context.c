@@ -1,0 +1,154 @@
+/* context.c -- running one attempt of a task, and the context it sees.
+ *
+ * The same code runs an attempt on a worker and inline on rank 0 at one
+ * rank, so a task cannot tell the two apart: it gets its argument decoded
+ * from the bytes that would travel, and its result or failure is encoded
+ * the same way. Everything a task may ask (argument, attempt, key, failing,
+ * logging, the cancelled flag) goes through rf_ctx, so later features
+ * (a communicator, subtasks, I/O slots, timeouts) extend the context, not
+ * the task signature.
+ */
+#include "rf_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+struct rf_ctx {
+  rf_runtime *rt;
+  const rf_task *task;
+  uint64_t id, key;
+  int attempt;
+  rf_value *arg;
+  rf_value *result;
+  int result_oom;
+  int failed;
+  rf_fail_kind kind;
+  int cancelled;
+  rf_cancel_probe_fn probe;
+  void *probe_user;
+  uint64_t next_probe_ns;
+  char msg[1024];
+  char keytext[96];
+};
+
+/* How often a running task's rf_ctx_cancelled() looks for a cancel. */
+#define PROBE_INTERVAL_NS 1000000ull
+
+void rf__key_format(const char *name, uint64_t key, char *buf, size_t len) {
+  snprintf(buf, len, "%s-%016" PRIx64, name, key);
+}
+
+const rf_value *rf_ctx_arg(const rf_ctx *ctx) { return ctx->arg; }
+int rf_ctx_attempt(const rf_ctx *ctx) { return ctx->attempt; }
+const char *rf_ctx_key(const rf_ctx *ctx) { return ctx->keytext; }
+int rf_ctx_rank(const rf_ctx *ctx) { return ctx->rt->rank; }
+
+void rf_ctx_return(rf_ctx *ctx, rf_value *result) {
+  rf_value_free(ctx->result);
+  ctx->result = result;
+  ctx->result_oom = (result == NULL);
+}
+
+rf_status rf_ctx_fail(rf_ctx *ctx, rf_fail_kind kind, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ctx->msg, sizeof ctx->msg, fmt, ap);
+  va_end(ap);
+  ctx->failed = 1;
+  ctx->kind = kind;
+  return RF_ETASK;
+}
+
+int rf_ctx_cancelled(rf_ctx *ctx) {
+  if (ctx->cancelled) return 1;
+  if (rf__signal_requested() == RF_SIGNAL_STOP) return ctx->cancelled = 1;
+  if (ctx->probe != NULL) {
+    uint64_t now = rf__mono_ns();
+    if (now >= ctx->next_probe_ns) {
+      ctx->next_probe_ns = now + PROBE_INTERVAL_NS;
+      if (ctx->probe(ctx->probe_user, ctx->id)) ctx->cancelled = 1;
+    }
+  }
+  return ctx->cancelled;
+}
+
+void rf_ctx_log(rf_ctx *ctx, rf_log_level level, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  rf__logv(level, ctx->keytext, fmt, ap);
+  va_end(ap);
+}
+
+/* Encode a failure message as the payload. */
+static void set_message(rf_attempt_result *res, rf_outcome outcome,
+                        const char *msg) {
+  msgpack_packer pk;
+  res->outcome = outcome;
+  res->payload.len = 0;
+  res->payload.oom = 0;
+  rf__buf_packer(&res->payload, &pk);
+  (void)msgpack_pack_str_with_body(&pk, msg, strlen(msg));
+}
+
+rf_status rf__attempt_run(rf_runtime *rt, const rf_task *task, uint64_t id,
+                          uint64_t key, int attempt, const uint8_t *arg,
+                          size_t arglen, rf_cancel_probe_fn probe,
+                          void *probe_user, rf_attempt_result *res) {
+  rf_ctx ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.rt = rt;
+  ctx.task = task;
+  ctx.id = id;
+  ctx.key = key;
+  ctx.attempt = attempt;
+  ctx.probe = probe;
+  ctx.probe_user = probe_user;
+  ctx.next_probe_ns = rf__mono_ns() + PROBE_INTERVAL_NS;
+  rf__key_format(task->name, key, ctx.keytext, sizeof ctx.keytext);
+  /* Bytes from another rank: a malformed argument ends the job (exit 3),
+   * it is not the task's failure. */
+  RF_CHECK(rf__value_decode(arg, arglen, &ctx.arg));
+
+  res->t0 = rf__now();
+  rf__error_clear();
+  rf_status st = task->fn(&ctx);
+  res->t1 = rf__now();
+
+  res->payload.len = 0;
+  res->payload.oom = 0;
+  if (ctx.cancelled) {
+    set_message(res, RF_OUTCOME_CANCELLED, "cancelled while running");
+  } else if (st == RF_OK && ctx.result_oom) {
+    set_message(res, RF_OUTCOME_PERMANENT,
+                "out of memory building the result");
+  } else if (st == RF_OK) {
+    res->outcome = RF_OUTCOME_OK;
+    msgpack_packer pk;
+    rf__buf_packer(&res->payload, &pk);
+    rf_status est = rf__value_pack(&pk, ctx.result, RF_PACK_PLAIN, NULL);
+    if (est != RF_OK || res->payload.oom) {
+      char why[1100];
+      snprintf(why, sizeof why, "result cannot be encoded: %s",
+               est != RF_OK ? rf_last_error() : "out of memory");
+      set_message(res, RF_OUTCOME_PERMANENT, why);
+    }
+  } else if (st == RF_ETASK && ctx.failed) {
+    set_message(res, ctx.kind == RF_FAIL_TRANSIENT ? RF_OUTCOME_TRANSIENT
+                                                   : RF_OUTCOME_PERMANENT,
+                ctx.msg);
+  } else {
+    char why[1200];
+    const char *detail = rf_last_error();
+    snprintf(why, sizeof why, "task returned %s (%s)%s%s",
+             rf_status_name(st), rf_strerror(st), detail[0] ? ": " : "",
+             detail);
+    set_message(res, RF_OUTCOME_CRASHED, why);
+  }
+  rf_value_free(ctx.arg);
+  rf_value_free(ctx.result);
+  if (res->payload.oom) {
+    return rf__error(RF_ENOMEM, "encoding the outcome of %s", ctx.keytext);
+  }
+  return RF_OK;
+}

@@ -1,0 +1,696 @@
+/* coordinator.c -- rank 0: hand ready tasks to workers, take results back.
+ *
+ * The flow runs on rank 0's main thread and the coordinator makes progress
+ * inside the flow's blocking calls (and now and then inside rf_submit), so
+ * rank 0 needs no second thread and MPI stays on one thread. Scheduling is
+ * pull-based: a worker holds at most two batches; when one is reported,
+ * the next goes out. Batches are sized from measured task durations (about
+ * a millisecond of work each, never more than a fair share of what is
+ * ready), so tiny tasks stream in big messages and long ones go one by one
+ * with no prefetch that could strand them behind each other. With one rank
+ * the same loop runs tasks inline, in submission order.
+ */
+#include "rf_internal.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define BATCH_TARGET_NS 1e6   /* work per batch message */
+#define BATCH_MAX 4096        /* tasks per batch */
+#define PREFETCH_MAX_NS 5e6   /* longer tasks are sent one at a time */
+#define DRAIN_GRACE_S 20.0    /* how long a drain waits for running tasks */
+#define POLL_MESSAGES 64      /* messages taken per round before dispatch */
+
+/* ---- set-up ------------------------------------------------------------- */
+
+rf_status rf__coord_create(rf_runtime *rt, rf_coord **out) {
+  rf_coord *co = rf__calloc(1, sizeof *co);
+  if (co == NULL) return rf__error(RF_ENOMEM, "coordinator");
+  co->rt = rt;
+  co->reg = &rt->reg;
+  co->nworkers = rt->size - 1;
+  co->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)rf__mono_ns();
+  co->t0 = rf__now();
+  rf_status st = RF_OK;
+  if (co->nworkers > 0) {
+    co->workers = rf__calloc((size_t)co->nworkers, sizeof *co->workers);
+    if (co->workers == NULL) {
+      st = rf__error(RF_ENOMEM, "coordinator workers");
+      goto fail;
+    }
+    for (int i = 0; i < co->nworkers; i++) co->workers[i].rank = i + 1;
+    RF_CHECK_GOTO(rf__sendq_create(rt->comm, &co->sendq), st, fail);
+  }
+  *out = co;
+  return RF_OK;
+fail:
+  rf__coord_free(co);
+  return st;
+}
+
+void rf__coord_free(rf_coord *co) {
+  if (co == NULL) return;
+  rf__futures_free_all(co);
+  rf__sendq_free(co->sendq);
+  rf__buf_free(&co->rbuf);
+  rf__buf_free(&co->scratch);
+  rf__free(co->workers);
+  rf__free(co->slots);
+  rf__free(co->freeslots);
+  rf__free(co->heap);
+  rf__free(co->ending);
+  rf__free(co);
+}
+
+/* An error that ends the job: logged once, here, where it is known. */
+static rf_status fatal(rf_coord *co, rf_status st) {
+  if (co->fatal == RF_OK) {
+    co->fatal = st;
+    rf__log(RF_LOG_ERROR, NULL, "%s: %s", rf_strerror(st), rf_last_error());
+  }
+  return co->fatal;
+}
+
+/* ---- retry heap (min-heap on the retry time kept in t_end) -------------- */
+
+static void heap_push(rf_coord *co, rf_future *f) {
+  if (co->nheap == co->capheap) {
+    size_t cap = co->capheap ? co->capheap * 2 : 64;
+    rf_future **h = rf__realloc(co->heap, cap * sizeof *h);
+    if (h == NULL) {
+      /* No room to wait: retry at once rather than lose the task. */
+      rf__future_ready(f);
+      return;
+    }
+    co->heap = h;
+    co->capheap = cap;
+  }
+  f->flags |= RF_FUT_QUEUED;
+  size_t i = co->nheap++;
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (co->heap[p]->t_end <= f->t_end) break;
+    co->heap[i] = co->heap[p];
+    i = p;
+  }
+  co->heap[i] = f;
+}
+
+static rf_future *heap_pop(rf_coord *co) {
+  rf_future *top = co->heap[0];
+  rf_future *last = co->heap[--co->nheap];
+  size_t i = 0;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= co->nheap) break;
+    if (c + 1 < co->nheap && co->heap[c + 1]->t_end < co->heap[c]->t_end) c++;
+    if (last->t_end <= co->heap[c]->t_end) break;
+    co->heap[i] = co->heap[c];
+    i = c;
+  }
+  if (co->nheap > 0) co->heap[i] = last;
+  top->flags &= (uint8_t)~RF_FUT_QUEUED;
+  return top;
+}
+
+/* Move retries that are due to the ready queue; 1 if any moved. */
+static int release_retries(rf_coord *co) {
+  int moved = 0;
+  double now = co->nheap ? rf__now() : 0;
+  while (co->nheap > 0 && co->heap[0]->t_end <= now) {
+    rf_future *f = heap_pop(co);
+    if (rf__state_final((rf_state)f->state)) rf__future_unref(f);
+    else rf__future_ready(f);
+    moved = 1;
+  }
+  return moved;
+}
+
+static double uniform01(rf_coord *co) {
+  co->rng ^= co->rng >> 12;
+  co->rng ^= co->rng << 25;
+  co->rng ^= co->rng >> 27;
+  return (double)((co->rng * 0x2545f4914f6cdd1dull) >> 11) * 0x1.0p-53;
+}
+
+static double retry_delay(rf_coord *co, const rf_task_options *o, int n) {
+  double backoff = o->retry_backoff > 0 ? o->retry_backoff : 2.0;
+  double d = o->retry_delay * pow(backoff, n - 1);
+  if (o->retry_max_delay > 0 && d > o->retry_max_delay) d = o->retry_max_delay;
+  if (o->retry_jitter > 0) {
+    d *= 1.0 + o->retry_jitter * (2.0 * uniform01(co) - 1.0);
+  }
+  return d > 0 ? d : 0;
+}
+
+/* ---- ready queue -------------------------------------------------------- */
+
+static rf_future *pop_ready(rf_coord *co) {
+  while (co->ready_head != NULL) {
+    rf_future *f = co->ready_head;
+    co->ready_head = f->next;
+    if (co->ready_head == NULL) co->ready_tail = NULL;
+    co->nready--;
+    f->flags &= (uint8_t)~RF_FUT_QUEUED;
+    if (!rf__state_final((rf_state)f->state)) return f;
+    rf__future_unref(f); /* ended (cancelled) while queued */
+  }
+  return NULL;
+}
+
+/* Drop entries at the head that ended (cancelled) while queued, so the
+ * head is a task that will really be sent. */
+static void skip_ended(rf_coord *co) {
+  while (co->ready_head != NULL &&
+         rf__state_final((rf_state)co->ready_head->state)) {
+    rf_future *f = co->ready_head;
+    co->ready_head = f->next;
+    if (co->ready_head == NULL) co->ready_tail = NULL;
+    co->nready--;
+    f->flags &= (uint8_t)~RF_FUT_QUEUED;
+    rf__future_unref(f);
+  }
+}
+
+/* Replace the futures in f's argument by their results, once. */
+static rf_status resolve_arg(rf_coord *co, rf_future *f) {
+  if (!(f->flags & RF_FUT_TREE)) return RF_OK;
+  msgpack_packer pk;
+  co->scratch.len = 0;
+  rf__buf_packer(&co->scratch, &pk);
+  RF_CHECK(rf__value_pack(&pk, f->tree, RF_PACK_RESOLVE, NULL));
+  if (co->scratch.oom) return rf__error(RF_ENOMEM, "resolving an argument");
+  RF_CHECK(rf__blob_set(&f->arg, co->scratch.data, co->scratch.len));
+  rf_value_free(f->tree);
+  f->tree = NULL;
+  f->flags &= (uint8_t)~RF_FUT_TREE;
+  return RF_OK;
+}
+
+/* ---- outcomes ----------------------------------------------------------- */
+
+static rf_status read_message(const uint8_t *p, size_t len, char *out,
+                              size_t outlen) {
+  rf_reader r;
+  const char *s;
+  size_t n;
+  rf__reader_init(&r, p, len);
+  RF_CHECK(rf__read_str(&r, &s, &n));
+  RF_ENSURE(r.p == r.end, RF_ECODEC, "malformed message: trailing bytes");
+  snprintf(out, outlen, "%.*s", (int)n, s);
+  return RF_OK;
+}
+
+static void measure(rf_coord *co, rf_future *f, double t0, double t1) {
+  rf_task *t = co->reg->tasks[f->task];
+  double ns = (t1 - t0) * 1e9;
+  if (!(ns >= 0)) ns = 0;
+  t->avg_ns = t->avg_ns > 0 ? 0.8 * t->avg_ns + 0.2 * ns : (ns > 1 ? ns : 1);
+}
+
+/* Where every attempt's end arrives, from a worker or the inline runner. */
+static rf_status on_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
+                            const uint8_t *payload, size_t len, double t0,
+                            double t1) {
+  char msg[1024] = "";
+  const rf_task *task = co->reg->tasks[f->task];
+  f->t_start = t0;
+  measure(co, f, t0, t1);
+  if (outcome != RF_OUTCOME_OK) {
+    RF_CHECK(read_message(payload, len, msg, sizeof msg));
+  }
+  if ((f->flags & RF_FUT_CANCEL) && outcome != RF_OUTCOME_NOTRUN) {
+    rf__future_end(f, RF_STATE_CANCELLED, "cancelled while running");
+    return RF_OK;
+  }
+  switch (outcome) {
+    case RF_OUTCOME_OK: {
+      rf_reader r;
+      const uint8_t *raw;
+      size_t rawlen;
+      rf__reader_init(&r, payload, len);
+      RF_CHECK(rf__read_raw(&r, &raw, &rawlen));
+      RF_ENSURE(r.p == r.end, RF_ECODEC, "malformed message: trailing bytes");
+      RF_CHECK(rf__blob_set(&f->result, raw, rawlen));
+      rf__future_end(f, RF_STATE_COMPLETED, NULL);
+      return RF_OK;
+    }
+    case RF_OUTCOME_TRANSIENT:
+      if (f->attempts <= task->opts.retries && co->stop == RF_SIGNAL_NONE) {
+        double delay = retry_delay(co, &task->opts, f->attempts);
+        rf__log(RF_LOG_INFO, rf_future_key(f),
+                "attempt %d failed, retrying in %.3g s: %s", f->attempts,
+                delay, msg);
+        rf__free(f->error);
+        f->error = rf__strdup(msg);
+        f->state = RF_STATE_PENDING;
+        f->t_end = rf__now() + delay;
+        co->retried++;
+        heap_push(co, f);
+        return RF_OK;
+      }
+      /* out of retries: a failure like a permanent one */
+      __attribute__((fallthrough));
+    case RF_OUTCOME_PERMANENT:
+      rf__log(RF_LOG_WARN, rf_future_key(f), "failed after %d attempt%s: %s",
+              f->attempts, f->attempts == 1 ? "" : "s", msg);
+      rf__future_end(f, RF_STATE_FAILED, msg);
+      return RF_OK;
+    case RF_OUTCOME_CRASHED:
+      rf__log(RF_LOG_WARN, rf_future_key(f), "crashed: %s", msg);
+      rf__future_end(f, RF_STATE_CRASHED, msg);
+      return RF_OK;
+    case RF_OUTCOME_CANCELLED:
+      rf__future_end(f, RF_STATE_CANCELLED, msg);
+      return RF_OK;
+    case RF_OUTCOME_NOTRUN:
+      /* Handed back unstarted by a draining worker: not an attempt. */
+      f->attempts--;
+      f->state = RF_STATE_PENDING;
+      f->rank = -1;
+      if (co->stop == RF_SIGNAL_NONE) rf__future_ready(f);
+      else rf__future_unref(f); /* stays pending; never runs */
+      return RF_OK;
+    case RF_OUTCOME_COUNT_:
+      break;
+  }
+  return rf__error(RF_ECODEC, "malformed message: outcome %d", (int)outcome);
+}
+
+/* ---- one rank: inline ---------------------------------------------------- */
+
+static rf_status run_inline(rf_coord *co, int *ran) {
+  *ran = 0;
+  rf_future *f = pop_ready(co);
+  if (f == NULL) return RF_OK;
+  *ran = 1;
+  RF_CHECK(resolve_arg(co, f));
+  f->state = RF_STATE_RUNNING;
+  f->attempts++;
+  f->rank = 0;
+  f->t_start = rf__now();
+  rf_attempt_result res;
+  memset(&res, 0, sizeof res);
+  res.payload = co->rbuf; /* reuse one buffer for every inline attempt */
+  rf_status st = rf__attempt_run(co->rt, co->reg->tasks[f->task],
+                                 rf__future_id(f), f->key, f->attempts,
+                                 rf__blob_data(&f->arg), f->arg.len, NULL,
+                                 NULL, &res);
+  co->rbuf = res.payload;
+  RF_CHECK(st);
+  return on_outcome(co, f, res.outcome, co->rbuf.data, co->rbuf.len, res.t0,
+                    res.t1);
+}
+
+/* ---- many ranks: messages ------------------------------------------------ */
+
+static rf_status send_small(rf_coord *co, int dest, int tag, int64_t arg,
+                            int has_arg) {
+  rf_buf b = {0};
+  msgpack_packer pk;
+  rf__buf_packer(&b, &pk);
+  (void)msgpack_pack_array(&pk, has_arg ? 1 : 0);
+  if (has_arg) (void)msgpack_pack_int64(&pk, arg);
+  return rf__send(co->sendq, dest, tag, &b);
+}
+
+static rf_status tell_workers(rf_coord *co, int tag, int64_t arg) {
+  for (int i = 0; i < co->nworkers; i++) {
+    RF_CHECK(send_small(co, co->workers[i].rank, tag, arg, tag == RF_TAG_STOP));
+  }
+  return RF_OK;
+}
+
+rf_status rf__coord_cancel_remote(rf_coord *co, rf_future *f) {
+  if (co->nworkers == 0 || f->rank < 1) return RF_OK;
+  rf_status st = send_small(co, f->rank, RF_TAG_CANCEL,
+                            (int64_t)rf__future_id(f), 1);
+  return st == RF_OK ? RF_OK : fatal(co, st);
+}
+
+/* How many tasks the next batch for a worker may hold, 0 for none now. */
+static uint32_t batch_size(rf_coord *co, rf_worker_slot *w, double avg_ns) {
+  int prefetch = avg_ns > 0 && avg_ns < PREFETCH_MAX_NS;
+  if (w->inflight > 0 && (!prefetch || w->inflight > w->batch)) return 0;
+  double want = avg_ns > 0 ? BATCH_TARGET_NS / avg_ns : 1;
+  if (want > BATCH_MAX) want = BATCH_MAX;
+  if (want < 1) want = 1;
+  size_t fair = (co->nready + (size_t)co->nworkers - 1) / (size_t)co->nworkers;
+  if (fair < 1) fair = 1;
+  return (uint32_t)(want < (double)fair ? want : (double)fair);
+}
+
+static rf_status send_batch(rf_coord *co, rf_worker_slot *w, uint32_t max) {
+  rf_buf b = {0};
+  msgpack_packer pk;
+  uint32_t count = 0;
+  rf__buf_packer(&b, &pk);
+  /* The count is patched in when the batch is complete. */
+  static const uint8_t header[5] = {0xdd, 0, 0, 0, 0};
+  if (rf__buf_append(&b, header, sizeof header) != RF_OK) return RF_ENOMEM;
+  while (count < max) {
+    rf_future *f = pop_ready(co);
+    if (f == NULL) break;
+    rf_status st = resolve_arg(co, f);
+    if (st != RF_OK) {
+      rf__buf_free(&b);
+      return st;
+    }
+    f->state = RF_STATE_SCHEDULED;
+    f->rank = w->rank;
+    f->attempts++;
+    f->t_start = 0;
+    (void)msgpack_pack_array(&pk, 6);
+    (void)msgpack_pack_uint64(&pk, rf__future_id(f));
+    (void)msgpack_pack_uint32(&pk, f->task);
+    (void)msgpack_pack_uint32(&pk, f->attempts);
+    (void)msgpack_pack_uint64(&pk, f->key);
+    (void)msgpack_pack_uint32(&pk, max == 1 ? 1u : 0u); /* report start */
+    (void)rf__buf_append(&b, rf__blob_data(&f->arg), f->arg.len);
+    count++;
+  }
+  if (count == 0) {
+    rf__buf_free(&b);
+    return RF_OK;
+  }
+  if (!b.oom) {
+    b.data[1] = (uint8_t)(count >> 24);
+    b.data[2] = (uint8_t)(count >> 16);
+    b.data[3] = (uint8_t)(count >> 8);
+    b.data[4] = (uint8_t)count;
+  }
+  w->inflight += count;
+  w->batch = count;
+  return rf__send(co->sendq, w->rank, RF_TAG_WORK, &b);
+}
+
+static rf_status dispatch(rf_coord *co) {
+  if (co->stop != RF_SIGNAL_NONE) return RF_OK;
+  for (int i = 0; i < co->nworkers && co->nready > 0; i++) {
+    rf_worker_slot *w = &co->workers[i];
+    for (;;) {
+      skip_ended(co);
+      if (co->ready_head == NULL) break;
+      double avg = co->reg->tasks[co->ready_head->task]->avg_ns;
+      uint32_t n = batch_size(co, w, avg);
+      if (n == 0) break;
+      RF_CHECK(send_batch(co, w, n));
+    }
+  }
+  return RF_OK;
+}
+
+static rf_worker_slot *worker_of(rf_coord *co, int rank) {
+  return (rank >= 1 && rank <= co->nworkers) ? &co->workers[rank - 1] : NULL;
+}
+
+/* A reported task must be one this worker holds. */
+static rf_status owned(rf_coord *co, int src, uint64_t id, rf_future **out) {
+  rf_future *f = rf__future_lookup(co, id);
+  if (f == NULL || f->rank != src ||
+      (f->state != RF_STATE_SCHEDULED && f->state != RF_STATE_RUNNING)) {
+    return rf__error(RF_ECODEC,
+                     "malformed message: rank %d reported task id %" PRIx64
+                     " it does not hold",
+                     src, id);
+  }
+  *out = f;
+  return RF_OK;
+}
+
+static rf_status on_results(rf_coord *co, int src, rf_reader *r) {
+  rf_worker_slot *w = worker_of(co, src);
+  uint32_t n;
+  RF_CHECK(rf__read_array(r, &n));
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t fields;
+    uint64_t id, outcome;
+    const uint8_t *payload;
+    size_t len;
+    double t0, t1;
+    rf_future *f = NULL;
+    RF_CHECK(rf__read_array(r, &fields));
+    RF_ENSURE(fields == 5, RF_ECODEC, "malformed message: result of %u fields",
+              fields);
+    RF_CHECK(rf__read_uint(r, &id));
+    RF_CHECK(rf__read_uint(r, &outcome));
+    RF_CHECK(rf__read_raw(r, &payload, &len));
+    RF_CHECK(rf__read_double(r, &t0));
+    RF_CHECK(rf__read_double(r, &t1));
+    RF_ENSURE(outcome < RF_OUTCOME_COUNT_, RF_ECODEC,
+              "malformed message: outcome %" PRIu64, outcome);
+    RF_CHECK(owned(co, src, id, &f));
+    w->inflight--;
+    RF_CHECK(on_outcome(co, f, (rf_outcome)outcome, payload, len, t0, t1));
+  }
+  return RF_OK;
+}
+
+static rf_status on_message(rf_coord *co, int src, int tag) {
+  rf_reader r;
+  rf__reader_init(&r, co->rbuf.data, co->rbuf.len);
+  RF_ENSURE(worker_of(co, src) != NULL, RF_ECODEC,
+            "malformed message: from rank %d", src);
+  switch (tag) {
+    case RF_TAG_RESULTS:
+      RF_CHECK(on_results(co, src, &r));
+      break;
+    case RF_TAG_STARTED: {
+      uint32_t n;
+      uint64_t id;
+      rf_future *f = NULL;
+      RF_CHECK(rf__read_array(&r, &n));
+      RF_ENSURE(n == 1, RF_ECODEC, "malformed message: started");
+      RF_CHECK(rf__read_uint(&r, &id));
+      RF_CHECK(owned(co, src, id, &f));
+      f->state = RF_STATE_RUNNING;
+      f->t_start = rf__now();
+      break;
+    }
+    case RF_TAG_FATAL: {
+      char msg[1024];
+      RF_CHECK(read_message(co->rbuf.data, co->rbuf.len, msg, sizeof msg));
+      return rf__error(RF_EPEER, "rank %d: %s", src, msg);
+    }
+    case RF_TAG_SIGNAL: {
+      uint32_t n;
+      int64_t kind;
+      RF_CHECK(rf__read_array(&r, &n));
+      RF_ENSURE(n == 1, RF_ECODEC, "malformed message: signal");
+      RF_CHECK(rf__read_int(&r, &kind));
+      RF_ENSURE(kind == RF_SIGNAL_DRAIN || kind == RF_SIGNAL_STOP, RF_ECODEC,
+                "malformed message: signal %" PRId64, kind);
+      if (kind > co->stop) {
+        rf__log(RF_LOG_WARN, NULL, "rank %d got %s: %s", src,
+                kind == RF_SIGNAL_STOP ? "SIGTERM/SIGINT" : "SIGUSR1",
+                kind == RF_SIGNAL_STOP ? "stopping" : "draining");
+        co->stop = (int)kind;
+        RF_CHECK(tell_workers(co, kind == RF_SIGNAL_STOP ? RF_TAG_STOP
+                                                         : RF_TAG_DRAIN,
+                              RF_EXIT_STOPPED));
+      }
+      return RF_OK;
+    }
+    default:
+      return rf__error(RF_ECODEC, "malformed message: tag %d from rank %d",
+                       tag, src);
+  }
+  RF_ENSURE(r.p == r.end, RF_ECODEC,
+            "malformed message: trailing bytes from rank %d", src);
+  return RF_OK;
+}
+
+/* Take what has arrived; *got counts messages. */
+static rf_status poll_messages(rf_coord *co, int *got) {
+  *got = 0;
+  for (int i = 0; i < POLL_MESSAGES; i++) {
+    int any = 0, src = -1, tag = -1;
+    RF_CHECK(rf__recv_any(co->rt->comm, MPI_ANY_SOURCE, MPI_ANY_TAG,
+                          &co->rbuf, &any, &src, &tag));
+    if (!any) break;
+    (*got)++;
+    RF_CHECK(on_message(co, src, tag));
+  }
+  return rf__sendq_progress(co->sendq);
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+static rf_status check_signals(rf_coord *co) {
+  int sig = rf__signal_requested();
+  if (sig > co->stop) {
+    co->stop = sig;
+    rf__log(RF_LOG_WARN, NULL, "%s",
+            sig == RF_SIGNAL_STOP
+                ? "SIGTERM/SIGINT: stopping now"
+                : "SIGUSR1: draining (no new tasks; running ones finish)");
+    if (co->nworkers > 0) {
+      rf_status st = tell_workers(
+          co, sig == RF_SIGNAL_STOP ? RF_TAG_STOP : RF_TAG_DRAIN,
+          RF_EXIT_STOPPED);
+      if (st != RF_OK) return fatal(co, st);
+      if (sig == RF_SIGNAL_STOP) co->told_workers = 1;
+    }
+  }
+  return RF_OK;
+}
+
+/* ---- the progress loop -------------------------------------------------- */
+
+static uint64_t next_wake(rf_coord *co, uint64_t deadline) {
+  if (co->nheap == 0) return deadline;
+  double wait = co->heap[0]->t_end - rf__now();
+  uint64_t due = rf__mono_ns() + (wait > 0 ? (uint64_t)(wait * 1e9) : 0);
+  return (deadline == 0 || due < deadline) ? due : deadline;
+}
+
+rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
+                             uint64_t deadline_ns) {
+  rf_backoff bo;
+  rf__backoff_reset(&bo);
+  for (;;) {
+    if (co->fatal != RF_OK) return co->fatal;
+    RF_CHECK(check_signals(co));
+    int progressed = release_retries(co);
+    if (co->nworkers == 0) {
+      if (co->stop != RF_SIGNAL_NONE) return rf__error(RF_ESTOPPED, "stopping");
+      if (done == NULL || done(user)) return RF_OK;
+      int ran;
+      rf_status st = run_inline(co, &ran);
+      if (st != RF_OK) return fatal(co, st);
+      if (ran) continue;
+      if (co->nheap == 0) {
+        return rf__error(RF_ESTATE, "waiting on a task that cannot run");
+      }
+    } else {
+      int got;
+      rf_status st = dispatch(co);
+      if (st == RF_OK) st = poll_messages(co, &got);
+      if (st != RF_OK) return fatal(co, st);
+      if (co->fatal != RF_OK) return co->fatal;
+      progressed |= got > 0;
+      if (co->stop != RF_SIGNAL_NONE) return rf__error(RF_ESTOPPED, "stopping");
+      if (done == NULL || done(user)) return RF_OK;
+    }
+    if (deadline_ns != 0 && rf__mono_ns() >= deadline_ns) {
+      return rf__error(RF_ETIMEDOUT, "timed out");
+    }
+    if (progressed) rf__backoff_reset(&bo);
+    else rf__backoff_wait(&bo, next_wake(co, deadline_ns));
+  }
+}
+
+/* ---- the end of the flow ------------------------------------------------ */
+
+static int all_ended(void *user) { return ((rf_coord *)user)->unfinished == 0; }
+
+static uint32_t in_flight(const rf_coord *co) {
+  uint32_t n = 0;
+  for (int i = 0; i < co->nworkers; i++) n += co->workers[i].inflight;
+  return n;
+}
+
+/* Drain: running tasks finish (up to the grace), nothing new starts. */
+static void drain(rf_coord *co) {
+  rf_backoff bo;
+  uint64_t until = rf__mono_ns() + (uint64_t)(DRAIN_GRACE_S * 1e9);
+  rf__backoff_reset(&bo);
+  while (co->fatal == RF_OK && in_flight(co) > 0 && rf__mono_ns() < until &&
+         rf__signal_requested() != RF_SIGNAL_STOP) {
+    int got = 0;
+    rf_status st = poll_messages(co, &got);
+    if (st != RF_OK) {
+      (void)fatal(co, st);
+      return;
+    }
+    if (got) rf__backoff_reset(&bo);
+    else rf__backoff_wait(&bo, until);
+  }
+  if (rf__signal_requested() == RF_SIGNAL_STOP) co->stop = RF_SIGNAL_STOP;
+}
+
+static void print_totals(rf_coord *co) {
+  char line[1024];
+  int n = snprintf(line, sizeof line, "flow ended in %.2f s: %" PRIu64 " task%s",
+                   rf__now() - co->t0, co->submitted,
+                   co->submitted == 1 ? "" : "s");
+  for (int s = RF_STATE_COMPLETED; s < RF_STATE_COUNT; s++) {
+    if (co->totals[s] == 0 && s != RF_STATE_COMPLETED) continue;
+    n += snprintf(line + n, sizeof line - (size_t)n, ", %" PRIu64 " %s",
+                  co->totals[s], rf_state_name((rf_state)s));
+  }
+  if (co->unfinished > 0) {
+    n += snprintf(line + n, sizeof line - (size_t)n, ", %" PRIu64 " not ended",
+                  co->unfinished);
+  }
+  if (co->retried > 0) {
+    snprintf(line + n, sizeof line - (size_t)n, " (%" PRIu64 " retr%s)",
+             co->retried, co->retried == 1 ? "y" : "ies");
+  }
+  rf__log(RF_LOG_INFO, NULL, "%s", line);
+}
+
+static int exit_code(rf_coord *co, rf_status flow_status) {
+  if (co->stop != RF_SIGNAL_NONE || flow_status == RF_ESTOPPED) {
+    return RF_EXIT_STOPPED;
+  }
+  if (co->fatal != RF_OK) return RF_EXIT_INTERNAL;
+  uint64_t bad = co->totals[RF_STATE_FAILED] + co->totals[RF_STATE_CRASHED] +
+                 co->totals[RF_STATE_UPSTREAM_FAILED];
+  if (flow_status == RF_OK) return bad ? RF_EXIT_TASKS : RF_EXIT_OK;
+  if (flow_status == RF_ETASK || flow_status == RF_EUPSTREAM ||
+      flow_status == RF_ECANCELLED) {
+    return RF_EXIT_TASKS;
+  }
+  if (flow_status == RF_EUSAGE) return RF_EXIT_USAGE;
+  return RF_EXIT_INTERNAL;
+}
+
+int rf__coord_finish_flow(rf_coord *co, rf_status flow_status) {
+  int waitable = flow_status == RF_OK || flow_status == RF_ETASK ||
+                 flow_status == RF_EUPSTREAM || flow_status == RF_ECANCELLED;
+  if (waitable && co->fatal == RF_OK && co->stop == RF_SIGNAL_NONE) {
+    /* Tasks the flow did not wait for still run (deferred ones too). */
+    rf_status st = rf__coord_progress(co, all_ended, co, 0);
+    if (st != RF_OK && st != RF_ESTOPPED && co->fatal == RF_OK) {
+      (void)fatal(co, st);
+    }
+  }
+  if (co->stop == RF_SIGNAL_DRAIN) drain(co);
+  int code = exit_code(co, flow_status);
+  if (code == RF_EXIT_INTERNAL && co->fatal == RF_OK) {
+    rf__log(RF_LOG_ERROR, NULL, "flow failed: %s: %s",
+            rf_strerror(flow_status), rf_last_error());
+  } else if (code == RF_EXIT_USAGE && rf_last_error()[0] != '\0') {
+    rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+  }
+  print_totals(co);
+  if (co->nworkers > 0) {
+    /* Every worker leaves with rank 0's code; after a stop they already
+     * have 75 and wait in the final barrier. */
+    if (!co->told_workers) {
+      rf_status st = tell_workers(co, RF_TAG_STOP, code);
+      if (st != RF_OK) {
+        rf__log(RF_LOG_ERROR, NULL, "telling workers to stop: %s",
+                rf_last_error());
+        return -RF_EXIT_INTERNAL; /* the ranks cannot leave together */
+      }
+      co->told_workers = 1;
+    }
+    rf_backoff bo;
+    rf__backoff_reset(&bo);
+    while (rf__sendq_pending(co->sendq) > 0) {
+      int got, src, tag;
+      if (rf__sendq_progress(co->sendq) != RF_OK) return -RF_EXIT_INTERNAL;
+      /* Take and drop late results so large sends can complete. */
+      if (rf__recv_any(co->rt->comm, MPI_ANY_SOURCE, MPI_ANY_TAG, &co->rbuf,
+                       &got, &src, &tag) != RF_OK) {
+        return -RF_EXIT_INTERNAL;
+      }
+      rf__backoff_wait(&bo, 0);
+    }
+  }
+  return code;
+}

@@ -1,0 +1,567 @@
+/* future.c -- futures: their states, references and dependency edges.
+ *
+ * A future is rank 0's record of one submitted task. It lives in a slot
+ * table so that a worker's reply names it by (slot, generation) and a stale
+ * or forged id is caught rather than dereferenced. It is reference counted:
+ * the flow's handle, every value that holds it, every upstream that will
+ * wake it, and the scheduler while the task has not ended. Arguments are
+ * kept encoded (inline when small), results too, so a million finished
+ * tasks cost a few hundred bytes each. Ending a task propagates to its
+ * dependents with an explicit work list, never deep recursion.
+ */
+#include "rf_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <xxhash.h>
+
+/* ---- states ------------------------------------------------------------- */
+
+const char *rf_state_name(rf_state state) {
+  switch (state) {
+    case RF_STATE_PENDING: return "pending";
+    case RF_STATE_SCHEDULED: return "scheduled";
+    case RF_STATE_RUNNING: return "running";
+    case RF_STATE_COMPLETED: return "completed";
+    case RF_STATE_FAILED: return "failed";
+    case RF_STATE_CRASHED: return "crashed";
+    case RF_STATE_CANCELLED: return "cancelled";
+    case RF_STATE_UPSTREAM_FAILED: return "upstream-failed";
+  }
+  return "unknown";
+}
+
+int rf__state_final(rf_state s) { return s >= RF_STATE_COMPLETED; }
+
+/* ---- slot table and references ------------------------------------------ */
+
+uint64_t rf__future_id(const rf_future *f) {
+  return ((uint64_t)f->gen << 32) | f->slot;
+}
+
+rf_future *rf__future_lookup(rf_coord *co, uint64_t id) {
+  uint32_t slot = (uint32_t)id, gen = (uint32_t)(id >> 32);
+  if (slot >= co->nslots) return NULL;
+  rf_future *f = co->slots[slot];
+  return (f != NULL && f->gen == gen) ? f : NULL;
+}
+
+static rf_status slot_take(rf_coord *co, rf_future *f) {
+  if (co->nfree > 0) {
+    f->slot = co->freeslots[--co->nfree];
+  } else {
+    if (co->nslots == co->capslots) {
+      uint32_t cap = co->capslots ? co->capslots * 2 : 1024;
+      rf_future **s = rf__realloc(co->slots, cap * sizeof *s);
+      if (s == NULL) return rf__error(RF_ENOMEM, "growing the future table");
+      co->slots = s;
+      co->capslots = cap;
+    }
+    f->slot = co->nslots++;
+  }
+  f->gen = ++co->gen;
+  co->slots[f->slot] = f;
+  return RF_OK;
+}
+
+static void destroy(rf_future *f) {
+  rf_coord *co = f->co;
+  co->slots[f->slot] = NULL;
+  if (co->nfree == co->capfree) {
+    uint32_t cap = co->capfree ? co->capfree * 2 : 1024;
+    uint32_t *s = rf__realloc(co->freeslots, cap * sizeof *s);
+    if (s != NULL) {
+      co->freeslots = s;
+      co->capfree = cap;
+    }
+  }
+  /* Without room to remember the slot it is simply never reused. */
+  if (co->nfree < co->capfree) co->freeslots[co->nfree++] = f->slot;
+  rf_value_free(f->tree);
+  rf__blob_free(&f->arg);
+  rf__blob_free(&f->result);
+  rf_value_free(f->decoded);
+  rf__free(f->error);
+  rf__free(f->keytext);
+  rf__free(f->deps);
+  rf__free(f);
+}
+
+void rf__future_ref(rf_future *f) { f->refs++; }
+
+void rf__future_unref(rf_future *f) {
+  if (--f->refs == 0) destroy(f);
+}
+
+void rf__futures_free_all(rf_coord *co) {
+  /* Tear-down: references may form cycles (a dependent's argument holds its
+   * upstream, the upstream holds the dependent), so free by slot. Values in
+   * trees must not touch freed futures: drop the trees first. */
+  for (uint32_t i = 0; i < co->nslots; i++) {
+    rf_future *f = co->slots[i];
+    if (f == NULL) continue;
+    f->refs = UINT32_MAX / 2; /* keep everything alive while trees go */
+  }
+  for (uint32_t i = 0; i < co->nslots; i++) {
+    rf_future *f = co->slots[i];
+    if (f == NULL) continue;
+    rf_value_free(f->tree);
+    f->tree = NULL;
+  }
+  for (uint32_t i = 0; i < co->nslots; i++) {
+    if (co->slots[i] != NULL) destroy(co->slots[i]);
+  }
+}
+
+uint64_t rf__future_key(rf_future *f) { return f->key; }
+
+rf_status rf__future_result_bytes(rf_future *f, const uint8_t **data,
+                                  size_t *len) {
+  if (f->state != RF_STATE_COMPLETED) {
+    return rf__error(RF_ESTATE, "future %s has no result",
+                     rf_future_key(f));
+  }
+  *data = rf__blob_data(&f->result);
+  *len = f->result.len;
+  return RF_OK;
+}
+
+/* ---- ending and waking -------------------------------------------------- */
+
+static rf_status add_dependent(rf_future *up, rf_future *down) {
+  struct rf_deps *d = up->deps;
+  if (d == NULL || d->n == d->cap) {
+    uint32_t cap = d ? d->cap * 2 : 2;
+    d = rf__realloc(d, sizeof *d + cap * sizeof d->items[0]);
+    if (d == NULL) return rf__error(RF_ENOMEM, "recording a dependency");
+    if (up->deps == NULL) d->n = 0;
+    d->cap = cap;
+    up->deps = d;
+  }
+  d->items[d->n++] = down;
+  rf__future_ref(down);
+  return RF_OK;
+}
+
+void rf__future_ready(rf_future *f) {
+  rf_coord *co = f->co;
+  f->flags |= RF_FUT_QUEUED;
+  f->next = NULL;
+  if (co->ready_tail) co->ready_tail->next = f;
+  else co->ready_head = f;
+  co->ready_tail = f;
+  co->nready++;
+}
+
+static void watcher_push(rf_as_completed *it, rf_future *f);
+
+/* End one future, without touching dependents. */
+static void end_one(rf_future *f, rf_state st, const char *error) {
+  rf_coord *co = f->co;
+  f->state = (uint8_t)st;
+  f->t_end = rf__now();
+  if (error != NULL && (f->error == NULL || strcmp(f->error, error) != 0)) {
+    rf__free(f->error);
+    /* Out of memory here loses only the message, never the state. */
+    f->error = rf__strdup(error);
+  }
+  if (st == RF_STATE_COMPLETED) {
+    rf__free(f->error);
+    f->error = NULL;
+  }
+  co->totals[st]++;
+  co->unfinished--;
+  if (f->watcher != NULL) watcher_push(f->watcher, f);
+  /* The argument is no longer needed by anyone. */
+  rf_value_free(f->tree);
+  f->tree = NULL;
+  f->flags &= (uint8_t)~RF_FUT_TREE;
+  rf__blob_free(&f->arg);
+}
+
+void rf__future_end(rf_future *f, rf_state st, const char *error) {
+  rf_coord *co = f->co;
+  size_t base = co->nending;
+  end_one(f, st, error);
+  /* Work list of ended futures whose dependents must hear of it. The
+   * caller's live reference on f is dropped at the end. */
+  if (co->nending == co->capending) {
+    size_t cap = co->capending ? co->capending * 2 : 64;
+    rf_future **e = rf__realloc(co->ending, cap * sizeof *e);
+    if (e != NULL) {
+      co->ending = e;
+      co->capending = cap;
+    }
+  }
+  if (co->nending == co->capending) {
+    /* Cannot grow the work list: record the error, dependents of f will be
+     * left waiting and the job ends with exit 3. */
+    co->fatal = rf__error(RF_ENOMEM, "propagating a task's end");
+    return;
+  }
+  co->ending[co->nending++] = f;
+  while (co->nending > base) {
+    rf_future *u = co->ending[--co->nending];
+    struct rf_deps *d = u->deps;
+    u->deps = NULL;
+    for (uint32_t i = 0; d != NULL && i < d->n; i++) {
+      rf_future *down = d->items[i];
+      if (!rf__state_final((rf_state)down->state)) {
+        if (u->state == RF_STATE_COMPLETED) {
+          if (--down->waiting == 0) rf__future_ready(down);
+        } else {
+          char msg[1024];
+          snprintf(msg, sizeof msg, "upstream %s %s: %s", rf_future_key(u),
+                   rf_state_name((rf_state)u->state),
+                   u->error ? u->error : "no message");
+          end_one(down, RF_STATE_UPSTREAM_FAILED, msg);
+          if (co->nending == co->capending) {
+            size_t cap = co->capending * 2;
+            rf_future **e = rf__realloc(co->ending, cap * sizeof *e);
+            if (e == NULL) {
+              co->fatal = rf__error(RF_ENOMEM, "propagating a task's end");
+              rf__future_unref(down);
+              continue;
+            }
+            co->ending = e;
+            co->capending = cap;
+          }
+          co->ending[co->nending++] = down;
+          continue; /* its live reference is dropped when it is popped */
+        }
+      }
+      rf__future_unref(down); /* the upstream's reference */
+    }
+    rf__free(d);
+    /* The live reference: kept while the future sits in a queue (the queue
+     * drops it on pop). A dependent ended here also loses the reference
+     * its upstream held, which the loop above skipped. */
+    if (u != f) rf__future_unref(u);
+    if (!(u->flags & RF_FUT_QUEUED)) rf__future_unref(u);
+  }
+}
+
+/* ---- submitting --------------------------------------------------------- */
+
+typedef struct {
+  rf_future *down;
+  rf_future *failed; /* first upstream that did not complete */
+  rf_status st;
+} dep_walk;
+
+static rf_status visit_dep(rf_future *up, void *user) {
+  dep_walk *w = user;
+  if (up->co != w->down->co) {
+    return rf__error(RF_EINVAL, "a future of another runtime in an argument");
+  }
+  if (rf__state_final((rf_state)up->state)) {
+    if (up->state != RF_STATE_COMPLETED && w->failed == NULL) w->failed = up;
+    return RF_OK;
+  }
+  RF_CHECK(add_dependent(up, w->down));
+  w->down->waiting++;
+  return RF_OK;
+}
+
+/* Let workers start while the flow is still submitting; at one rank tasks
+ * stay deferred until the flow blocks. An error here is kept by the
+ * coordinator (fatal or stop) and surfaces at the flow's next wait: the
+ * submission itself has succeeded. */
+static void pump_if_due(rf_coord *co) {
+  if (co->nworkers == 0 || ++co->since_poll < 64) return;
+  co->since_poll = 0;
+  (void)rf__coord_progress(co, NULL, NULL, 0);
+}
+
+rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
+                    rf_future **out) {
+  rf_coord *co = flow->rt->co;
+  rf_future *f = NULL;
+  rf_status st;
+  size_t nfut = 0;
+  *out = NULL;
+  if (task == NULL || rf__registry_at(co->reg, task->index) != task) {
+    st = rf__error(RF_EINVAL, "rf_submit: not a task of this runtime");
+    goto fail;
+  }
+  if (co->fatal != RF_OK) {
+    st = co->fatal;
+    goto fail;
+  }
+  if (co->stop != RF_SIGNAL_NONE || rf__signal_requested() != RF_SIGNAL_NONE) {
+    st = rf__error(RF_ESTOPPED, "the job is stopping; %s not submitted",
+                   task->name);
+    goto fail;
+  }
+  f = rf__calloc(1, sizeof *f);
+  if (f == NULL) {
+    st = rf__error(RF_ENOMEM, "submitting %s", task->name);
+    goto fail;
+  }
+  f->co = co;
+  f->task = task->index;
+  f->rank = -1;
+  f->refs = 1; /* the flow's handle; the live reference comes below */
+  f->flags = RF_FUT_HELD;
+  f->t_submit = rf__now();
+  RF_CHECK_GOTO(slot_take(co, f), st, fail_free);
+
+  /* Encode with futures as their keys: these bytes give the task key and,
+   * when there is no future in them, are the argument as sent. */
+  msgpack_packer pk;
+  co->scratch.len = 0;
+  rf__buf_packer(&co->scratch, &pk);
+  RF_CHECK_GOTO(rf__value_pack(&pk, arg, RF_PACK_KEY, &nfut), st, fail_slot);
+  if (co->scratch.oom) {
+    st = rf__error(RF_ENOMEM, "encoding the argument of %s", task->name);
+    goto fail_slot;
+  }
+  f->key = XXH3_64bits_withSeed(co->scratch.data, co->scratch.len,
+                                task->name_hash);
+  dep_walk w = {f, NULL, RF_OK};
+  if (nfut == 0) {
+    RF_CHECK_GOTO(rf__blob_set(&f->arg, co->scratch.data, co->scratch.len),
+                  st, fail_slot);
+    rf_value_free(arg);
+  } else {
+    f->tree = arg;
+    f->flags |= RF_FUT_TREE;
+    /* Edges added before a failure stay: each holds a reference and the
+     * upstream drops it when it ends, so the half-wired future is freed
+     * then. Until then it sits in its slot as pending. */
+    st = rf__value_visit_futures(arg, visit_dep, &w);
+    if (st != RF_OK) {
+      f->flags &= (uint8_t)~RF_FUT_HELD;
+      f->refs--; /* the flow never sees this future */
+      f->state = RF_STATE_CANCELLED;
+      if (f->refs == 0) destroy(f);
+      return st;
+    }
+  }
+  co->submitted++;
+  co->unfinished++;
+  f->refs++; /* live until the task ends */
+  *out = f;
+  if (w.failed != NULL) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "upstream %s %s: %s", rf_future_key(w.failed),
+             rf_state_name((rf_state)w.failed->state),
+             w.failed->error ? w.failed->error : "no message");
+    rf__future_end(f, RF_STATE_UPSTREAM_FAILED, msg);
+  } else if (f->waiting == 0) {
+    rf__future_ready(f);
+  }
+  pump_if_due(co);
+  return RF_OK;
+
+fail_slot:
+  co->slots[f->slot] = NULL;
+  if (co->nfree < co->capfree) co->freeslots[co->nfree++] = f->slot;
+fail_free:
+  rf__blob_free(&f->arg);
+  rf__free(f);
+fail:
+  rf_value_free(arg);
+  return st;
+}
+
+rf_status rf_map(rf_flow *flow, const rf_task *task, rf_value *inputs,
+                 rf_future ***out, size_t *n) {
+  rf_status st = RF_OK;
+  *out = NULL;
+  *n = 0;
+  if (rf_value_type_of(inputs) != RF_VALUE_LIST) {
+    rf_value_free(inputs);
+    return rf__error(RF_EINVAL, "rf_map: inputs must be a list");
+  }
+  size_t count = inputs->count;
+  rf_future **futs = rf__calloc(count ? count : 1, sizeof *futs);
+  if (futs == NULL) {
+    rf_value_free(inputs);
+    return rf__error(RF_ENOMEM, "rf_map of %zu inputs", count);
+  }
+  size_t i;
+  for (i = 0; i < count; i++) {
+    /* Steal each input so memory is given back as the map goes. */
+    rf_value *item = inputs->u.c.items[i];
+    inputs->u.c.items[i] = NULL;
+    st = rf_submit(flow, task, item, &futs[i]);
+    if (st != RF_OK) break;
+  }
+  rf_value_free(inputs);
+  if (st != RF_OK) {
+    rf_futures_release(futs, i);
+    return st;
+  }
+  *out = futs;
+  *n = count;
+  return RF_OK;
+}
+
+void rf_futures_release(rf_future **futures, size_t n) {
+  if (futures == NULL) return;
+  for (size_t i = 0; i < n; i++) rf_future_release(futures[i]);
+  rf__free(futures);
+}
+
+void rf_future_release(rf_future *f) {
+  if (f == NULL || !(f->flags & RF_FUT_HELD)) return;
+  f->flags &= (uint8_t)~RF_FUT_HELD;
+  rf__future_unref(f);
+}
+
+/* ---- reading and waiting ------------------------------------------------ */
+
+rf_state rf_future_state(const rf_future *f) { return (rf_state)f->state; }
+
+static int is_final(void *user) {
+  return rf__state_final((rf_state)((rf_future *)user)->state);
+}
+
+rf_status rf_future_wait(rf_future *f, double timeout) {
+  if (rf__state_final((rf_state)f->state)) return RF_OK;
+  uint64_t deadline = 0;
+  if (timeout >= 0) deadline = rf__mono_ns() + (uint64_t)(timeout * 1e9) + 1;
+  return rf__coord_progress(f->co, is_final, f, deadline);
+}
+
+rf_status rf_futures_wait(rf_future **futures, size_t n) {
+  for (size_t i = 0; i < n; i++) RF_CHECK(rf_future_wait(futures[i], -1));
+  return RF_OK;
+}
+
+rf_status rf_future_result(rf_future *f, const rf_value **out) {
+  *out = NULL;
+  RF_CHECK(rf_future_wait(f, -1));
+  switch ((rf_state)f->state) {
+    case RF_STATE_COMPLETED:
+      if (f->decoded == NULL) {
+        RF_CHECK(rf__value_decode(rf__blob_data(&f->result), f->result.len,
+                                  &f->decoded));
+      }
+      *out = f->decoded;
+      return RF_OK;
+    case RF_STATE_CANCELLED:
+      return rf__error(RF_ECANCELLED, "%s was cancelled", rf_future_key(f));
+    case RF_STATE_UPSTREAM_FAILED:
+      return rf__error(RF_EUPSTREAM, "%s: %s", rf_future_key(f), f->error);
+    case RF_STATE_FAILED:
+    case RF_STATE_CRASHED:
+      return rf__error(RF_ETASK, "%s %s: %s", rf_future_key(f),
+                       rf_state_name((rf_state)f->state),
+                       f->error ? f->error : "no message");
+    case RF_STATE_PENDING:
+    case RF_STATE_SCHEDULED:
+    case RF_STATE_RUNNING:
+      break;
+  }
+  return rf__error(RF_ESTATE, "%s has not ended", rf_future_key(f));
+}
+
+const char *rf_future_error(const rf_future *f) {
+  return f->state == RF_STATE_COMPLETED ? NULL : f->error;
+}
+
+const char *rf_future_key(const rf_future *cf) {
+  rf_future *f = (rf_future *)cf; /* the text is a cache */
+  if (f->keytext == NULL) {
+    char buf[96];
+    rf__key_format(f->co->reg->tasks[f->task]->name, f->key, buf, sizeof buf);
+    f->keytext = rf__strdup(buf);
+    if (f->keytext == NULL) return "(out of memory)";
+  }
+  return f->keytext;
+}
+
+int rf_future_attempts(const rf_future *f) { return f->attempts; }
+int rf_future_rank(const rf_future *f) { return f->rank; }
+
+void rf_future_times(const rf_future *f, double *submitted, double *started,
+                     double *ended) {
+  if (submitted) *submitted = f->t_submit;
+  if (started) *started = f->t_start;
+  if (ended) *ended = rf__state_final((rf_state)f->state) ? f->t_end : 0;
+}
+
+rf_status rf_future_cancel(rf_future *f) {
+  rf_coord *co = f->co;
+  if (rf__state_final((rf_state)f->state)) return RF_OK;
+  f->flags |= RF_FUT_CANCEL;
+  if (f->state == RF_STATE_PENDING) {
+    /* Queued (ready or waiting for a retry) or waiting on upstreams: it
+     * never runs. A queue drops it when it comes to the front. */
+    rf__future_end(f, RF_STATE_CANCELLED, "cancelled before it ran");
+    return RF_OK;
+  }
+  return rf__coord_cancel_remote(co, f);
+}
+
+rf_runtime *rf_flow_runtime(rf_flow *flow) { return flow->rt; }
+
+/* ---- as-completed ------------------------------------------------------- */
+
+struct rf_as_completed {
+  rf_coord *co;
+  rf_future **futures; /* borrowed */
+  size_t n;
+  rf_future **done;    /* ended, not yet given, in order of ending */
+  size_t head, tail, given;
+};
+
+static void watcher_push(rf_as_completed *it, rf_future *f) {
+  it->done[it->tail++] = f;
+  f->watcher = NULL;
+}
+
+rf_status rf_as_completed_create(rf_flow *flow, rf_future **futures, size_t n,
+                                 rf_as_completed **out) {
+  *out = NULL;
+  rf_as_completed *it = rf__calloc(1, sizeof *it);
+  if (it == NULL) return rf__error(RF_ENOMEM, "as-completed iterator");
+  it->done = rf__calloc(n ? n : 1, sizeof *it->done);
+  if (it->done == NULL) {
+    rf__free(it);
+    return rf__error(RF_ENOMEM, "as-completed iterator of %zu", n);
+  }
+  it->co = flow->rt->co;
+  it->futures = futures;
+  it->n = n;
+  for (size_t i = 0; i < n; i++) {
+    rf_future *f = futures[i];
+    if (f->watcher != NULL) {
+      rf_as_completed_free(it);
+      return rf__error(RF_ESTATE,
+                       "%s is already in another as-completed iterator",
+                       rf_future_key(f));
+    }
+    if (rf__state_final((rf_state)f->state)) watcher_push(it, f);
+    else f->watcher = it;
+  }
+  *out = it;
+  return RF_OK;
+}
+
+static int has_done(void *user) {
+  rf_as_completed *it = user;
+  return it->head < it->tail;
+}
+
+rf_status rf_as_completed_next(rf_as_completed *it, rf_future **out) {
+  *out = NULL;
+  if (it->given == it->n) return RF_OK;
+  if (it->head == it->tail) {
+    RF_CHECK(rf__coord_progress(it->co, has_done, it, 0));
+  }
+  *out = it->done[it->head++];
+  it->given++;
+  return RF_OK;
+}
+
+void rf_as_completed_free(rf_as_completed *it) {
+  if (it == NULL) return;
+  for (size_t i = 0; i < it->n; i++) {
+    if (it->futures[i]->watcher == it) it->futures[i]->watcher = NULL;
+  }
+  rf__free(it->done);
+  rf__free(it);
+}

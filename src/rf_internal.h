@@ -1,0 +1,388 @@
+/* rf_internal.h -- declarations shared between the library's source files.
+ *
+ * Naming: rf_ is public, rf__ is internal across files, statics are short.
+ * Nothing here is part of the API; jobs include only rankflow.h. Each
+ * section below belongs to the file named in its banner.
+ */
+#ifndef RF_INTERNAL_H
+#define RF_INTERNAL_H
+
+#include "rankflow.h"
+
+#include <mpi.h>
+#include <msgpack.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- alloc.c: every allocation of the library goes through here -------- */
+void *rf__malloc(size_t size);
+void *rf__calloc(size_t n, size_t size);
+void *rf__realloc(void *ptr, size_t size);
+void rf__free(void *ptr);
+char *rf__strdup(const char *s);
+char *rf__strndup(const char *s, size_t len);
+/* Fault injection (all builds, used by tests): the next `n` allocations
+ * succeed, then one fails (or all fail when persistent). n < 0 disables. */
+RF_API void rf__alloc_fail_after(long n, int persistent);
+RF_API long rf__alloc_count(void);
+
+/* ---- status.c: error details and traces ---------------------------------
+ * rf__error() records a formatted message for rf_last_error() and returns
+ * the status, so callers write `return rf__error(RF_EINVAL, "...", ...)`. */
+rf_status rf__error(rf_status st, const char *fmt, ...) RF_PRINTF(2, 3);
+rf_status rf__error_mpi(int mpi_rc, const char *what);
+void rf__error_clear(void);
+
+#define RF_CHECK(expr)                                                       \
+  do {                                                                       \
+    rf_status rf_st_ = (expr);                                               \
+    if (rf_st_ != RF_OK) return rf_st_;                                      \
+  } while (0)
+
+#define RF_CHECK_GOTO(expr, st, label)                                       \
+  do {                                                                       \
+    (st) = (expr);                                                           \
+    if ((st) != RF_OK) goto label;                                           \
+  } while (0)
+
+#define RF_CHECK_MPI(call)                                                   \
+  do {                                                                       \
+    int rf_rc_ = (call);                                                     \
+    if (rf_rc_ != MPI_SUCCESS) return rf__error_mpi(rf_rc_, #call);          \
+  } while (0)
+
+#define RF_ENSURE(cond, st, ...)                                             \
+  do {                                                                       \
+    if (!(cond)) return rf__error((st), __VA_ARGS__);                        \
+  } while (0)
+
+/* ---- log.c -------------------------------------------------------------- */
+void rf__log_setup(int rank, rf_log_level level);
+rf_log_level rf__log_level(void);
+int rf__log_enabled(rf_log_level level);
+void rf__logv(rf_log_level level, const char *key, const char *fmt,
+              va_list ap);
+void rf__log(rf_log_level level, const char *key, const char *fmt, ...)
+    RF_PRINTF(3, 4);
+rf_status rf__log_level_parse(const char *text, rf_log_level *out);
+
+/* ---- clock.c: time and waiting without spinning ------------------------- */
+double rf__now(void);          /* wall clock, seconds since the epoch */
+uint64_t rf__mono_ns(void);    /* monotonic nanoseconds */
+void rf__sleep(double seconds);
+
+/* A waiting phase: a short burst of probes, then sleeps that grow to
+ * about a millisecond. Reset it whenever something happened. */
+typedef struct {
+  unsigned rounds;
+  uint64_t idle_since;
+} rf_backoff;
+void rf__backoff_reset(rf_backoff *b);
+/* Wait a little; never longer than until `deadline_ns` (0: none). */
+void rf__backoff_wait(rf_backoff *b, uint64_t deadline_ns);
+
+/* ---- signals.c ---------------------------------------------------------- */
+enum { RF_SIGNAL_NONE = 0, RF_SIGNAL_DRAIN = 1, RF_SIGNAL_STOP = 2 };
+rf_status rf__signals_install(void);
+/* The strongest request received so far (RF_SIGNAL_*). Any thread. */
+int rf__signal_requested(void);
+void rf__signals_reset(void);
+
+/* ---- buf.c: a growable byte buffer -------------------------------------- */
+typedef struct {
+  uint8_t *data;
+  size_t len, cap;
+  int oom; /* sticky: an append failed */
+} rf_buf;
+rf_status rf__buf_reserve(rf_buf *b, size_t extra);
+rf_status rf__buf_append(rf_buf *b, const void *data, size_t len);
+void rf__buf_free(rf_buf *b);
+/* A msgpack_packer whose writes append to b (failures set b->oom). */
+void rf__buf_packer(rf_buf *b, msgpack_packer *pk);
+
+/* ---- blob.c: small byte strings stored inline --------------------------- */
+typedef struct {
+  uint32_t len;
+  union {
+    uint8_t inl[12];
+    uint8_t *ptr;
+  } u;
+} rf_blob;
+#define RF_BLOB_INLINE 12
+rf_status rf__blob_set(rf_blob *blob, const uint8_t *data, size_t len);
+const uint8_t *rf__blob_data(const rf_blob *blob);
+void rf__blob_free(rf_blob *blob);
+
+/* ---- value.c ------------------------------------------------------------ */
+struct rf_value {
+  uint8_t type;
+  uint32_t count; /* items of a list / entries of a map */
+  uint32_t cap;
+  union {
+    int b;
+    int64_t i;
+    double d;
+    struct {
+      char *ptr;
+      size_t len;
+    } str; /* strings and bytes; data stored after the struct */
+    struct {
+      rf_value **items;
+      char **keys; /* maps only */
+    } c;
+    rf_future *future;
+  } u;
+};
+/* Visit every future in value (depth first, in order). */
+typedef rf_status (*rf_future_visit_fn)(rf_future *f, void *user);
+rf_status rf__value_visit_futures(const rf_value *v, rf_future_visit_fn fn,
+                                  void *user);
+
+/* ---- codec.c: values and messages to bytes and back --------------------- */
+/* Largest message a rank accepts, and the deepest nesting of values. */
+#define RF_MAX_MESSAGE ((size_t)1 << 30)
+#define RF_MAX_DEPTH 64
+
+/* How futures inside a value are written. */
+typedef enum {
+  RF_PACK_PLAIN,   /* a future is an error (RF_EINVAL) */
+  RF_PACK_KEY,     /* a future is written as its task key (for hashing) */
+  RF_PACK_RESOLVE  /* a future is written as its result (for dispatch) */
+} rf_pack_mode;
+/* Write v; *nfutures (may be NULL) counts futures met. */
+rf_status rf__value_pack(msgpack_packer *pk, const rf_value *v,
+                         rf_pack_mode mode, size_t *nfutures);
+rf_status rf__value_encode(const rf_value *v, rf_buf *out);
+
+/* A strict reader over untrusted bytes: every read checks the type and
+ * the bytes left, and a container's count is checked against the bytes
+ * left before anything is allocated. */
+typedef struct {
+  const uint8_t *p, *end;
+} rf_reader;
+void rf__reader_init(rf_reader *r, const void *data, size_t len);
+rf_status rf__read_array(rf_reader *r, uint32_t *n);
+rf_status rf__read_uint(rf_reader *r, uint64_t *out);
+rf_status rf__read_int(rf_reader *r, int64_t *out);
+rf_status rf__read_double(rf_reader *r, double *out);
+rf_status rf__read_str(rf_reader *r, const char **s, size_t *len);
+/* Read one value into a new tree (caller frees). */
+rf_status rf__read_value(rf_reader *r, rf_value **out);
+/* Skip one well-formed value, giving its bytes (for copying raw). */
+rf_status rf__read_raw(rf_reader *r, const uint8_t **start, size_t *len);
+/* Decode a whole buffer holding exactly one value. */
+rf_status rf__value_decode(const void *data, size_t len, rf_value **out);
+
+/* ---- registry.c --------------------------------------------------------- */
+struct rf_task {
+  char *name;
+  rf_task_fn fn;
+  rf_task_options opts; /* tags deep-copied */
+  uint32_t index;
+  uint64_t name_hash; /* seeds the key hash of its submissions */
+  double avg_ns;      /* measured duration, moving average; 0 = unknown */
+};
+typedef struct {
+  rf_task **tasks;
+  uint32_t count, cap;
+  int closed; /* rf_run started: no more registrations */
+} rf_registry;
+void rf__registry_free(rf_registry *reg);
+/* Hash of every name and option, in order: equal on all ranks iff the
+ * registries match. */
+uint64_t rf__registry_fingerprint(const rf_registry *reg);
+rf_task *rf__registry_at(const rf_registry *reg, uint64_t index);
+
+/* ---- options.c ---------------------------------------------------------- */
+typedef struct {
+  rf_log_level log_level;
+  int log_level_set;
+} rf_lib_options;
+/* Parse argv; returns -1 to go on, else an exit code (help, usage). */
+int rf__options_parse(int argc, char **argv, const rf_cli *cli,
+                      rf_lib_options *lib, int print);
+
+/* ---- future.c: futures, states, dependency edges ------------------------ */
+/* How an attempt ended, as reported by whoever ran it. */
+typedef enum {
+  RF_OUTCOME_OK,
+  RF_OUTCOME_TRANSIENT,
+  RF_OUTCOME_PERMANENT,
+  RF_OUTCOME_CRASHED,
+  RF_OUTCOME_CANCELLED, /* dropped before running, or ran while cancelled */
+  RF_OUTCOME_NOTRUN,    /* handed back unstarted (drain) */
+  RF_OUTCOME_COUNT_
+} rf_outcome;
+
+enum {
+  RF_FUT_HELD = 1u << 0,      /* the flow holds a reference */
+  RF_FUT_QUEUED = 1u << 1,    /* in the ready queue or the retry heap */
+  RF_FUT_CANCEL = 1u << 2,    /* cancel requested */
+  RF_FUT_STARTED = 1u << 3,   /* ask the worker to report the start */
+  RF_FUT_TREE = 1u << 4       /* arg is a tree holding futures */
+};
+
+typedef struct rf_coord rf_coord;
+typedef struct rf_sendq rf_sendq;
+
+struct rf_future {
+  rf_coord *co;
+  uint32_t slot, gen;     /* wire id = gen << 32 | slot */
+  uint32_t refs;          /* flow hold + value refs + dependents' + live */
+  uint32_t task;          /* registry index */
+  uint8_t state;          /* rf_state */
+  uint8_t flags;          /* RF_FUT_* */
+  uint16_t attempts;
+  int32_t rank;           /* rank of the last attempt, -1 if none */
+  uint32_t waiting;       /* upstream futures not ended yet */
+  uint64_t key;
+  double t_submit, t_start, t_end; /* t_end doubles as retry time */
+  rf_value *tree;         /* arg holding futures, until dispatch */
+  rf_blob arg;            /* encoded argument (futures resolved) */
+  rf_blob result;         /* encoded result when completed */
+  rf_value *decoded;      /* result decoded on first rf_future_result */
+  char *error;            /* why the last attempt did not complete */
+  char *keytext;          /* "name-hex", built on first rf_future_key */
+  struct rf_deps *deps;   /* waiting dependents (each holds a ref) */
+  rf_future *next;        /* ready queue link */
+  rf_as_completed *watcher;
+};
+struct rf_deps {
+  uint32_t n, cap;
+  rf_future *items[];
+};
+uint64_t rf__future_id(const rf_future *f);
+void rf__future_ref(rf_future *f);
+void rf__future_unref(rf_future *f);
+uint64_t rf__future_key(rf_future *f);
+rf_status rf__future_result_bytes(rf_future *f, const uint8_t **data,
+                                  size_t *len);
+/* Look up a future by wire id; NULL if no such live future. */
+rf_future *rf__future_lookup(rf_coord *co, uint64_t id);
+/* The task ended in final state st (error: message or NULL). Wakes
+ * dependents, counts the state, drops the live reference. */
+void rf__future_end(rf_future *f, rf_state st, const char *error);
+/* The task may run now: append it to the ready queue. */
+void rf__future_ready(rf_future *f);
+int rf__state_final(rf_state s);
+void rf__futures_free_all(rf_coord *co);
+
+/* ---- coordinator.c: rank 0 ---------------------------------------------- */
+typedef struct {
+  int rank;
+  uint32_t inflight;      /* tasks sent and not reported */
+  uint32_t batch;         /* size of the last batch sent */
+} rf_worker_slot;
+
+struct rf_flow {
+  rf_runtime *rt;
+};
+
+struct rf_coord {
+  rf_runtime *rt;
+  rf_registry *reg;
+  int nworkers;
+  rf_worker_slot *workers;
+  rf_sendq *sendq;
+  rf_buf rbuf, scratch;
+  /* every live future by slot; wire ids carry slot and generation */
+  rf_future **slots;
+  uint32_t nslots, capslots, *freeslots, nfree, capfree, gen;
+  /* ready queue (FIFO) and retry heap (by time) */
+  rf_future *ready_head, *ready_tail;
+  size_t nready;
+  rf_future **heap;
+  size_t nheap, capheap;
+  /* futures whose end is being propagated to dependents */
+  rf_future **ending;
+  size_t nending, capending;
+  uint64_t totals[RF_STATE_COUNT]; /* tasks per final state */
+  uint64_t submitted, unfinished, retried;
+  int stop;          /* RF_SIGNAL_* acted on */
+  int told_workers;  /* STOP/DRAIN sent */
+  rf_status fatal;   /* an error that ends the job */
+  uint64_t rng;
+  unsigned since_poll;
+  double t0;
+};
+
+rf_status rf__coord_create(rf_runtime *rt, rf_coord **out);
+void rf__coord_free(rf_coord *co);
+/* Make progress: dispatch, receive, run inline at 1 rank. Returns RF_OK
+ * when done(user) is true (NULL: after one round without waiting),
+ * RF_ETIMEDOUT at deadline_ns (0: none), RF_ESTOPPED on a signal, or the
+ * error that ends the job. */
+typedef int (*rf_done_fn)(void *user);
+rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
+                             uint64_t deadline_ns);
+/* Send a cancel for a dispatched task to its worker. */
+rf_status rf__coord_cancel_remote(rf_coord *co, rf_future *f);
+/* After the flow returned: wait for unfinished tasks (unless stopping),
+ * then tell every worker to leave with the exit code returned. */
+int rf__coord_finish_flow(rf_coord *co, rf_status flow_status);
+
+/* ---- context.c: running one attempt (workers and inline) ---------------- */
+typedef struct {
+  rf_outcome outcome;
+  rf_buf payload;   /* encoded result, or the error message as a string */
+  double t0, t1;
+} rf_attempt_result;
+/* Run task on arg (encoded bytes). cancel_probe (may be NULL) is called
+ * now and then by rf_ctx_cancelled to learn of a cancel or stop. */
+typedef int (*rf_cancel_probe_fn)(void *user, uint64_t id);
+rf_status rf__attempt_run(rf_runtime *rt, const rf_task *task, uint64_t id,
+                          uint64_t key, int attempt, const uint8_t *arg,
+                          size_t arglen, rf_cancel_probe_fn probe,
+                          void *probe_user, rf_attempt_result *res);
+/* "name-0123456789abcdef" into buf (at least 80 bytes). */
+void rf__key_format(const char *name, uint64_t key, char *buf, size_t len);
+
+/* ---- worker.c ----------------------------------------------------------- */
+/* The worker loop of ranks > 0: returns the exit code rank 0 sent. */
+int rf__worker_run(rf_runtime *rt);
+
+/* ---- transport.c: the only file with MPI point-to-point ----------------- */
+enum {
+  RF_TAG_WORK = 1,     /* 0 -> w: batch of tasks */
+  RF_TAG_RESULTS = 2,  /* w -> 0: batch of outcomes */
+  RF_TAG_STARTED = 3,  /* w -> 0: a task started */
+  RF_TAG_CANCEL = 4,   /* 0 -> w: cancel a task */
+  RF_TAG_STOP = 5,     /* 0 -> w: leave with an exit code */
+  RF_TAG_FATAL = 6,    /* w -> 0: this rank hit an error */
+  RF_TAG_SIGNAL = 7,   /* w -> 0: this rank got a signal */
+  RF_TAG_DRAIN = 8     /* 0 -> w: hand back unstarted tasks */
+};
+/* Non-blocking sends whose buffers the queue keeps until done. */
+rf_status rf__sendq_create(MPI_Comm comm, rf_sendq **out);
+void rf__sendq_free(rf_sendq *q);
+/* Send b's bytes (the buffer is taken; b is left empty). */
+rf_status rf__send(rf_sendq *q, int dest, int tag, rf_buf *b);
+/* Complete finished sends; RF_OK or an MPI error. */
+rf_status rf__sendq_progress(rf_sendq *q);
+size_t rf__sendq_pending(const rf_sendq *q);
+/* Receive one message if there is one (any source, tag): *got = 0 if
+ * none. The message lands in b (resized); too large -> RF_ECODEC. */
+rf_status rf__recv_any(MPI_Comm comm, int source, int tag, rf_buf *b,
+                       int *got, int *src, int *tagout);
+/* Leave together: non-blocking barrier, waiting without spinning, taking
+ * and dropping stray messages meanwhile. */
+rf_status rf__barrier(MPI_Comm comm);
+
+/* ---- runtime.c ---------------------------------------------------------- */
+struct rf_runtime {
+  int rank, size;
+  MPI_Comm comm;
+  int thread_level;
+  int mpi_ok;       /* MPI is initialised and usable */
+  const char *prog;
+  rf_registry reg;
+  rf_status startup_error;
+  char startup_msg[256];
+  rf_flow flow;
+  rf_coord *co;     /* rank 0 */
+  int ran;
+};
+
+#endif /* RF_INTERNAL_H */

@@ -1,0 +1,394 @@
+/* worker.c -- the loop of every rank but 0: run tasks, report outcomes.
+ *
+ * A worker receives batches, runs their tasks one after another on its
+ * main thread (the one that calls MPI), and sends the outcomes back in one
+ * message per batch, or sooner when a long task holds results back. While
+ * a task runs, rf_ctx_cancelled() lets the worker peek for a cancel or a
+ * stop from rank 0, so cancelling a running task needs no second thread.
+ * Idle, it waits with back-off, never spinning. A worker never exits on
+ * its own: on an error it tells rank 0 and waits for the word to leave, so
+ * every rank leaves together with the same code.
+ */
+#include "rf_internal.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#define RESULT_MAX_AGE_NS 1000000ull  /* hold outcomes at most this long */
+#define POLL_INTERVAL_NS 100000ull    /* look for messages between tasks */
+
+typedef struct {
+  uint64_t id, key;
+  uint32_t task, attempt;
+  int report_start;
+  int cancelled;
+  const uint8_t *arg;
+  size_t arglen;
+} wtask;
+
+typedef struct batch {
+  struct batch *next;
+  rf_buf data;     /* the message the tasks' arguments point into */
+  wtask *tasks;
+  uint32_t n, next_task;
+} batch;
+
+typedef struct {
+  rf_runtime *rt;
+  rf_sendq *sendq;
+  batch *head, *tail;
+  rf_buf rbuf;
+  rf_buf results;     /* outcomes not yet sent, after a 5-byte header */
+  uint32_t nresults;
+  uint64_t first_result_ns, last_poll_ns;
+  rf_attempt_result res;
+  const wtask *running;
+  int stop_code;      /* -1 until rank 0 says leave */
+  int signalled;      /* signal kind already reported to rank 0 */
+  int broken;         /* an error was reported; run nothing more */
+  int draining;
+} worker;
+
+static void batch_free(batch *b) {
+  if (b == NULL) return;
+  rf__buf_free(&b->data);
+  rf__free(b->tasks);
+  rf__free(b);
+}
+
+/* ---- outcomes ----------------------------------------------------------- */
+
+static rf_status add_result(worker *w, uint64_t id, rf_outcome outcome,
+                            const uint8_t *payload, size_t len, double t0,
+                            double t1) {
+  msgpack_packer pk;
+  if (w->nresults == 0) {
+    static const uint8_t header[5] = {0xdd, 0, 0, 0, 0};
+    w->results.len = 0;
+    RF_CHECK(rf__buf_append(&w->results, header, sizeof header));
+    w->first_result_ns = rf__mono_ns();
+  }
+  rf__buf_packer(&w->results, &pk);
+  (void)msgpack_pack_array(&pk, 5);
+  (void)msgpack_pack_uint64(&pk, id);
+  (void)msgpack_pack_uint32(&pk, (uint32_t)outcome);
+  (void)rf__buf_append(&w->results, payload, len);
+  (void)msgpack_pack_double(&pk, t0);
+  (void)msgpack_pack_double(&pk, t1);
+  if (w->results.oom) return rf__error(RF_ENOMEM, "recording an outcome");
+  w->nresults++;
+  return RF_OK;
+}
+
+static rf_status add_note(worker *w, uint64_t id, rf_outcome outcome,
+                          const char *msg) {
+  rf_buf b = {0};
+  msgpack_packer pk;
+  rf__buf_packer(&b, &pk);
+  (void)msgpack_pack_str_with_body(&pk, msg, strlen(msg));
+  rf_status st = b.oom ? rf__error(RF_ENOMEM, "recording an outcome")
+                       : add_result(w, id, outcome, b.data, b.len, 0, 0);
+  rf__buf_free(&b);
+  return st;
+}
+
+static rf_status flush(worker *w) {
+  if (w->nresults == 0) return RF_OK;
+  uint8_t *h = w->results.data;
+  h[1] = (uint8_t)(w->nresults >> 24);
+  h[2] = (uint8_t)(w->nresults >> 16);
+  h[3] = (uint8_t)(w->nresults >> 8);
+  h[4] = (uint8_t)w->nresults;
+  w->nresults = 0;
+  return rf__send(w->sendq, 0, RF_TAG_RESULTS, &w->results);
+}
+
+static rf_status send_small(worker *w, int tag, int64_t arg) {
+  rf_buf b = {0};
+  msgpack_packer pk;
+  rf__buf_packer(&b, &pk);
+  (void)msgpack_pack_array(&pk, 1);
+  (void)msgpack_pack_int64(&pk, arg);
+  return rf__send(w->sendq, 0, tag, &b);
+}
+
+/* ---- messages from rank 0 ----------------------------------------------- */
+
+static rf_status on_work(worker *w) {
+  rf_reader r;
+  uint32_t n;
+  rf__reader_init(&r, w->rbuf.data, w->rbuf.len);
+  RF_CHECK(rf__read_array(&r, &n));
+  batch *b = rf__calloc(1, sizeof *b);
+  if (b == NULL) return rf__error(RF_ENOMEM, "receiving a batch");
+  b->tasks = rf__calloc(n ? n : 1, sizeof *b->tasks);
+  if (b->tasks == NULL) {
+    batch_free(b);
+    return rf__error(RF_ENOMEM, "receiving a batch of %u", n);
+  }
+  rf_status st = RF_OK;
+  for (uint32_t i = 0; i < n && st == RF_OK; i++) {
+    wtask *t = &b->tasks[i];
+    uint32_t fields;
+    uint64_t task, attempt, flags;
+    st = rf__read_array(&r, &fields);
+    if (st == RF_OK && fields != 6) {
+      st = rf__error(RF_ECODEC, "malformed message: task of %u fields", fields);
+    }
+    if (st == RF_OK) st = rf__read_uint(&r, &t->id);
+    if (st == RF_OK) st = rf__read_uint(&r, &task);
+    if (st == RF_OK) st = rf__read_uint(&r, &attempt);
+    if (st == RF_OK) st = rf__read_uint(&r, &t->key);
+    if (st == RF_OK) st = rf__read_uint(&r, &flags);
+    if (st == RF_OK) st = rf__read_raw(&r, &t->arg, &t->arglen);
+    if (st == RF_OK && rf__registry_at(&w->rt->reg, task) == NULL) {
+      st = rf__error(RF_ENOTASK, "task index %" PRIu64 " is not registered",
+                     task);
+    }
+    if (st == RF_OK && (attempt == 0 || attempt > UINT16_MAX)) {
+      st = rf__error(RF_ECODEC, "malformed message: attempt %" PRIu64, attempt);
+    }
+    t->task = (uint32_t)task;
+    t->attempt = (uint32_t)attempt;
+    t->report_start = (flags & 1) != 0;
+  }
+  if (st == RF_OK && r.p != r.end) {
+    st = rf__error(RF_ECODEC, "malformed message: trailing bytes in a batch");
+  }
+  if (st != RF_OK) {
+    batch_free(b);
+    return st;
+  }
+  /* The batch keeps the received bytes; the next receive gets a new
+   * buffer. */
+  b->data = w->rbuf;
+  memset(&w->rbuf, 0, sizeof w->rbuf);
+  b->n = n;
+  if (w->tail) w->tail->next = b;
+  else w->head = b;
+  w->tail = b;
+  return RF_OK;
+}
+
+/* Mark a queued or running task cancelled; 1 if it is the running one. */
+static int on_cancel(worker *w, uint64_t id) {
+  if (w->running != NULL && w->running->id == id) return 1;
+  for (batch *b = w->head; b != NULL; b = b->next) {
+    for (uint32_t i = b->next_task; i < b->n; i++) {
+      if (b->tasks[i].id == id) b->tasks[i].cancelled = 1;
+    }
+  }
+  return 0;
+}
+
+/* Hand back every task not started yet (drain). */
+static rf_status give_back(worker *w) {
+  for (batch *b = w->head; b != NULL; b = b->next) {
+    for (; b->next_task < b->n; b->next_task++) {
+      RF_CHECK(add_note(w, b->tasks[b->next_task].id, RF_OUTCOME_NOTRUN,
+                        "not started: draining"));
+    }
+  }
+  return flush(w);
+}
+
+static rf_status read_one_int(worker *w, int64_t *v) {
+  rf_reader r;
+  uint32_t n;
+  rf__reader_init(&r, w->rbuf.data, w->rbuf.len);
+  RF_CHECK(rf__read_array(&r, &n));
+  RF_ENSURE(n == 1, RF_ECODEC, "malformed message: expected one integer");
+  RF_CHECK(rf__read_int(&r, v));
+  RF_ENSURE(r.p == r.end, RF_ECODEC, "malformed message: trailing bytes");
+  return RF_OK;
+}
+
+static rf_status on_message(worker *w, int src, int tag) {
+  int64_t v;
+  RF_ENSURE(src == 0, RF_ECODEC, "malformed message: from rank %d", src);
+  switch (tag) {
+    case RF_TAG_WORK:
+      return on_work(w);
+    case RF_TAG_CANCEL:
+      RF_CHECK(read_one_int(w, &v));
+      (void)on_cancel(w, (uint64_t)v);
+      return RF_OK;
+    case RF_TAG_STOP:
+      RF_CHECK(read_one_int(w, &v));
+      w->stop_code = (int)v;
+      return RF_OK;
+    case RF_TAG_DRAIN:
+      w->draining = 1;
+      return give_back(w);
+    default:
+      return rf__error(RF_ECODEC, "malformed message: tag %d", tag);
+  }
+}
+
+static rf_status poll(worker *w, int *got) {
+  *got = 0;
+  w->last_poll_ns = rf__mono_ns();
+  for (;;) {
+    int any, src, tag;
+    RF_CHECK(rf__recv_any(w->rt->comm, MPI_ANY_SOURCE, MPI_ANY_TAG, &w->rbuf,
+                          &any, &src, &tag));
+    if (!any) break;
+    (*got)++;
+    RF_CHECK(on_message(w, src, tag));
+    if (w->stop_code >= 0) break;
+  }
+  return rf__sendq_progress(w->sendq);
+}
+
+/* Called by a running task's rf_ctx_cancelled(): take only cancels and
+ * stops, leave work for later. */
+static int cancel_probe(void *user, uint64_t id) {
+  worker *w = user;
+  int cancelled = 0;
+  static const int tags[] = {RF_TAG_CANCEL, RF_TAG_STOP};
+  (void)id;
+  for (size_t k = 0; k < 2; k++) {
+    for (;;) {
+      int any, src, tag;
+      if (rf__recv_any(w->rt->comm, 0, tags[k], &w->rbuf, &any, &src, &tag) !=
+          RF_OK) {
+        return 1; /* MPI is failing: stop the task; the loop reports it */
+      }
+      if (!any) break;
+      if (on_message(w, src, tag) != RF_OK) return 1;
+      if (tag == RF_TAG_CANCEL) {
+        int64_t v;
+        if (read_one_int(w, &v) == RF_OK && w->running &&
+            (uint64_t)v == w->running->id) {
+          cancelled = 1;
+        }
+      }
+      if (w->stop_code >= 0) cancelled = 1;
+    }
+  }
+  return cancelled;
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+static const wtask *next_task(worker *w) {
+  while (w->head != NULL) {
+    batch *b = w->head;
+    if (b->next_task < b->n) return &b->tasks[b->next_task++];
+    w->head = b->next;
+    if (w->head == NULL) w->tail = NULL;
+    batch_free(b);
+  }
+  return NULL;
+}
+
+static int batch_done(const worker *w) {
+  return w->head == NULL || w->head->next_task == w->head->n;
+}
+
+static rf_status run_one(worker *w, const wtask *t) {
+  if (t->cancelled) {
+    return add_note(w, t->id, RF_OUTCOME_CANCELLED, "cancelled before it ran");
+  }
+  if (t->report_start) {
+    RF_CHECK(send_small(w, RF_TAG_STARTED, (int64_t)t->id));
+  }
+  const rf_task *task = rf__registry_at(&w->rt->reg, t->task);
+  w->running = t;
+  rf_status st = rf__attempt_run(w->rt, task, t->id, t->key, (int)t->attempt,
+                                 t->arg, t->arglen, cancel_probe, w, &w->res);
+  w->running = NULL;
+  RF_CHECK(st);
+  return add_result(w, t->id, w->res.outcome, w->res.payload.data,
+                    w->res.payload.len, w->res.t0, w->res.t1);
+}
+
+/* Report an error to rank 0 once; afterwards only wait to be told to go. */
+static int report(worker *w, rf_status st) {
+  if (w->broken) return 0;
+  w->broken = 1;
+  char msg[1200];
+  snprintf(msg, sizeof msg, "%s: %s", rf_strerror(st), rf_last_error());
+  rf_buf b = {0};
+  msgpack_packer pk;
+  rf__buf_packer(&b, &pk);
+  (void)msgpack_pack_str_with_body(&pk, msg, strlen(msg));
+  if (rf__send(w->sendq, 0, RF_TAG_FATAL, &b) != RF_OK) {
+    rf__log(RF_LOG_ERROR, NULL, "%s (and rank 0 cannot be told: %s)", msg,
+            rf_last_error());
+    return -1;
+  }
+  return 0;
+}
+
+static void check_signal(worker *w) {
+  int sig = rf__signal_requested();
+  if (sig <= w->signalled) return;
+  w->signalled = sig;
+  /* Rank 0 usually got the same signal; telling it anyway covers a signal
+   * sent to one rank only. */
+  if (send_small(w, RF_TAG_SIGNAL, sig) != RF_OK) (void)report(w, RF_EMPI);
+  if (sig == RF_SIGNAL_DRAIN && !w->draining) {
+    w->draining = 1;
+    rf_status st = give_back(w);
+    if (st != RF_OK) (void)report(w, st);
+  }
+}
+
+int rf__worker_run(rf_runtime *rt) {
+  worker w;
+  memset(&w, 0, sizeof w);
+  w.rt = rt;
+  w.stop_code = -1;
+  rf_backoff bo;
+  rf__backoff_reset(&bo);
+  if (rf__sendq_create(rt->comm, &w.sendq) != RF_OK) {
+    rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+    return -RF_EXIT_INTERNAL;
+  }
+  while (w.stop_code < 0) {
+    rf_status st;
+    int got = 0;
+    check_signal(&w);
+    const wtask *t = NULL;
+    if (!w.broken && !w.draining && w.signalled != RF_SIGNAL_STOP) {
+      t = next_task(&w);
+    }
+    if (t != NULL) {
+      st = run_one(&w, t);
+      uint64_t now = rf__mono_ns();
+      if (st == RF_OK &&
+          (batch_done(&w) || now - w.first_result_ns > RESULT_MAX_AGE_NS)) {
+        st = flush(&w);
+      }
+      if (st == RF_OK && (batch_done(&w) ||
+                          now - w.last_poll_ns > POLL_INTERVAL_NS)) {
+        st = poll(&w, &got);
+      }
+      if (st != RF_OK && report(&w, st) != 0) break;
+      rf__backoff_reset(&bo);
+      continue;
+    }
+    st = flush(&w);
+    if (st == RF_OK) st = poll(&w, &got);
+    if (st != RF_OK && report(&w, st) != 0) break;
+    if (got) rf__backoff_reset(&bo);
+    else rf__backoff_wait(&bo, 0);
+  }
+  /* Let the last sends complete (rank 0 drains while it waits). */
+  rf__backoff_reset(&bo);
+  while (rf__sendq_pending(w.sendq) > 0 &&
+         rf__sendq_progress(w.sendq) == RF_OK) {
+    rf__backoff_wait(&bo, 0);
+  }
+  while (w.head != NULL) {
+    batch *b = w.head;
+    w.head = b->next;
+    batch_free(b);
+  }
+  rf__sendq_free(w.sendq);
+  rf__buf_free(&w.rbuf);
+  rf__buf_free(&w.results);
+  rf__buf_free(&w.res.payload);
+  return w.stop_code >= 0 ? w.stop_code : -RF_EXIT_INTERNAL;
+}
