@@ -1,0 +1,51 @@
+# Flow tests: each runs at 1, 2 and 4 ranks through mpiexec.
+foreach(t test_flow_map test_flow_chain test_flow_retry test_flow_upstream
+          test_flow_cancel test_flow_as_completed test_flow_future_args)
+  rf_add_test(${t} RANKS 1 2 4 TIMEOUT 120)
+endforeach()
+rf_add_test(test_flow_deferred RANKS 1 TIMEOUT 60)
+rf_add_test(test_registry_mismatch RANKS 2 4 TIMEOUT 60
+            PASS_REGEX "registries differ.*rank [13]")
+rf_add_test(test_flow_unregistered RANKS 1 3 TIMEOUT 60
+            PASS_REGEX "task 'no_such_task' is not registered")
+# Runs alone: 8 ranks on 2 cores, measuring CPU time.
+rf_add_test(test_idle_cpu RANKS 8 TIMEOUT 120 SERIAL)
+
+# Exit codes and signals, through scripts.
+rf_add_test(test_flow_sleepy ARGS --seconds 0.05)  # builds the program; smoke test
+set_tests_properties(test_flow_sleepy PROPERTIES LABELS "cli")
+set(expect ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh)
+set(mpi ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG})
+function(rf_add_cli_test name code regex)
+  add_test(NAME ${name} COMMAND ${expect} ${code} "${regex}" ${ARGN})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 60 LABELS cli
+                       ENVIRONMENT "${RF_TEST_ENV}")
+endfunction()
+set(hello $<TARGET_FILE:hello_flow>)
+set(sleepy $<TARGET_FILE:test_flow_sleepy>)
+rf_add_cli_test(cli_help 0 "^  --log-level LEVEL" ${hello} --help)
+rf_add_cli_test(cli_version 0 "rankflow [0-9]+\\.[0-9]+" ${hello} --version)
+rf_add_cli_test(cli_unknown_flag 2 "^hello_flow: unknown flag '--bogus'; see --help$"
+                ${hello} --bogus)
+rf_add_cli_test(cli_bad_int 2 "--n: 'ten' is not an integer.*see --help" ${hello} --n ten)
+rf_add_cli_test(cli_out_of_range 2 "--n: '0' is not an integer in 1" ${hello} --n 0)
+rf_add_cli_test(cli_missing_value 2 "--n needs a value" ${hello} --n)
+rf_add_cli_test(cli_positional 2 "unexpected argument 'extra'" ${hello} extra)
+rf_add_cli_test(cli_bad_log_level 2 "unknown log level 'loud'" ${hello} --log-level loud)
+rf_add_cli_test(cli_usage_rank0_only 2 "^hello_flow: unknown flag '--x'; see --help$"
+                ${mpi} 3 --oversubscribe ${hello} --x)
+rf_add_cli_test(cli_hello_4_ranks 0 "sum of squares 1..1000 = 333833500 \\(4 ranks\\)"
+                ${mpi} 4 --oversubscribe ${hello} --n 1000)
+rf_add_cli_test(cli_quiet_log 0 "^sum of squares" ${hello} --log-level warn)
+rf_add_cli_test(cli_failed_tasks_exit_1 1 "2 failed" ${mpi} 3 --oversubscribe
+                ${sleepy} --tasks 5 --fail 2 --seconds 0)
+rf_add_cli_test(cli_failed_tasks_exit_1_np1 1 "2 failed" ${sleepy} --tasks 5 --fail 2 --seconds 0)
+foreach(sig TERM INT USR1)
+  foreach(n 1 3)
+    add_test(NAME signal_${sig}_np${n}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/signal_stop.sh ${MPIEXEC_EXECUTABLE}
+              ${sleepy} ${n} ${sig})
+    set_tests_properties(signal_${sig}_np${n} PROPERTIES TIMEOUT 60
+      LABELS "cli;signal" ENVIRONMENT "${RF_TEST_ENV}" RUN_SERIAL TRUE)
+  endforeach()
+endforeach()

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# signal_stop.sh MPIEXEC PROG RANKS SIGNAL: start a flow of long tasks,
+# send SIGNAL to every rank after 1.5 s, and check that all ranks leave
+# within 1 s with exit code 75 (conventions: stop within 0.5 s; drain lets
+# running tasks finish). The signal goes to the ranks themselves, as under
+# srun; mpirun would turn the code into 1.
+set -u
+mpiexec=$1 prog=$2 ranks=$3 sig=$4
+seconds=30
+[ "$sig" = USR1 ] && seconds=0.5
+if [ "$ranks" -eq 1 ]; then
+  "$prog" --tasks 6 --seconds "$seconds" > out.$$ 2>&1 &
+else
+  "$mpiexec" -n "$ranks" --oversubscribe "$prog" --tasks 6 --seconds "$seconds" \
+    > out.$$ 2>&1 &
+fi
+launcher=$!
+sleep 1.5
+pids=$(pgrep -f -- "^$prog " || true)
+if [ -z "$pids" ]; then
+  echo "signal_stop: no rank found"; cat out.$$; rm -f out.$$; exit 1
+fi
+t0=$(date +%s.%N)
+kill -"$sig" $pids
+wait "$launcher"
+code=$?
+t1=$(date +%s.%N)
+cat out.$$
+rm -f out.$$
+took=$(echo "$t1 - $t0" | bc)
+echo "signal_stop: SIG$sig -> exit $code after $took s"
+[ "$code" -eq 75 ] || { echo "signal_stop: expected exit 75"; exit 1; }
+limit=1.0
+[ "$sig" = USR1 ] && limit=3.0
+if [ "$(echo "$took > $limit" | bc)" -eq 1 ]; then
+  echo "signal_stop: took longer than $limit s"; exit 1
+fi
+echo "signal_stop: PASS"
