@@ -40,12 +40,28 @@ rf_add_cli_test(cli_quiet_log 0 "^sum of squares" ${hello} --log-level warn)
 rf_add_cli_test(cli_failed_tasks_exit_1 1 "2 failed" ${mpi} 3 --oversubscribe
                 ${sleepy} --tasks 5 --fail 2 --seconds 0)
 rf_add_cli_test(cli_failed_tasks_exit_1_np1 1 "2 failed" ${sleepy} --tasks 5 --fail 2 --seconds 0)
+set(signal_env ${RF_TEST_ENV})
+if(RANKFLOW_SANITIZE)
+  list(APPEND signal_env SIGNAL_STOP_LIMIT=3.0)
+endif()
 foreach(sig TERM INT USR1)
   foreach(n 1 3)
     add_test(NAME signal_${sig}_np${n}
       COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/signal_stop.sh ${MPIEXEC_EXECUTABLE}
               ${sleepy} ${n} ${sig})
     set_tests_properties(signal_${sig}_np${n} PROPERTIES TIMEOUT 60
-      LABELS "cli;signal" ENVIRONMENT "${RF_TEST_ENV}" RUN_SERIAL TRUE)
+      LABELS "cli;signal" ENVIRONMENT "${signal_env}" RUN_SERIAL TRUE)
   endforeach()
 endforeach()
+
+# The README's example compiles with our warnings and gives its answer.
+add_test(NAME readme_example
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/readme_example.sh
+          ${PROJECT_SOURCE_DIR}/README.md $<TARGET_FILE:rankflow>
+          ${PROJECT_SOURCE_DIR}/include ${MPIEXEC_EXECUTABLE})
+set(example_env ${RF_TEST_ENV})
+if(RANKFLOW_SANITIZE)
+  list(APPEND example_env "EXAMPLE_CFLAGS=-fsanitize=address,undefined")
+endif()
+set_tests_properties(readme_example PROPERTIES TIMEOUT 120 LABELS cli
+                     ENVIRONMENT "${example_env}")

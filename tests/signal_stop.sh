@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # signal_stop.sh MPIEXEC PROG RANKS SIGNAL: start a flow of long tasks,
 # send SIGNAL to every rank after 1.5 s, and check that all ranks leave
-# within 1 s with exit code 75 (conventions: stop within 0.5 s; drain lets
+# within 1 s (SIGNAL_STOP_LIMIT) with exit code 75 (conventions: stop within 0.5 s; drain lets
 # running tasks finish). The signal goes to the ranks themselves, as under
 # srun; mpirun would turn the code into 1.
 set -u
@@ -27,12 +27,13 @@ code=$?
 t1=$(date +%s.%N)
 cat out.$$
 rm -f out.$$
-took=$(echo "$t1 - $t0" | bc)
+took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 echo "signal_stop: SIG$sig -> exit $code after $took s"
 [ "$code" -eq 75 ] || { echo "signal_stop: expected exit 75"; exit 1; }
-limit=1.0
+# Sanitizer builds spend extra time in exit-time leak checks.
+limit=${SIGNAL_STOP_LIMIT:-1.0}
 [ "$sig" = USR1 ] && limit=3.0
-if [ "$(echo "$took > $limit" | bc)" -eq 1 ]; then
+if awk -v t="$took" -v l="$limit" 'BEGIN { exit !(t > l) }'; then
   echo "signal_stop: took longer than $limit s"; exit 1
 fi
 echo "signal_stop: PASS"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# setup.sh -- install the Debian packages rankflow needs (when missing) and
+# build it. Sourced knowledge lives here once: demo.sh, test.sh and CI all
+# call it. Usage: scripts/setup.sh [release|debug|asan]   (default release)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build, MPI, wire format, hashing; bc/procps for test scripts; mpi4py and
+# GNU time for benchmarks against peers.
+PACKAGES=(build-essential cmake pkg-config git
+          openmpi-bin libopenmpi-dev
+          libmsgpack-dev libxxhash-dev
+          procps time python3-mpi4py)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || {
+      echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+      exit 1
+    }
+    SUDO=sudo
+  fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+preset=${1:-release}
+cmake --preset "$preset" -DBUILD_TESTING=ON > /dev/null
+cmake --build --preset "$preset" -j "$(nproc)"
