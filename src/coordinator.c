@@ -67,8 +67,9 @@ void rf__coord_free(rf_coord *co) {
 /* An error that ends the job: logged once, here, where it is known. */
 static rf_status fatal(rf_coord *co, rf_status st) {
   if (co->fatal == RF_OK) {
+    char msg[1200];
     co->fatal = st;
-    rf__log(RF_LOG_ERROR, NULL, "%s: %s", rf_strerror(st), rf_last_error());
+    rf__log(RF_LOG_ERROR, NULL, "%s", rf__describe(st, msg, sizeof msg));
   }
   return co->fatal;
 }
@@ -661,8 +662,9 @@ int rf__coord_finish_flow(rf_coord *co, rf_status flow_status) {
   if (co->stop == RF_SIGNAL_DRAIN) drain(co);
   int code = exit_code(co, flow_status);
   if (code == RF_EXIT_INTERNAL && co->fatal == RF_OK) {
-    rf__log(RF_LOG_ERROR, NULL, "flow failed: %s: %s",
-            rf_strerror(flow_status), rf_last_error());
+    char msg[1200];
+    rf__log(RF_LOG_ERROR, NULL, "flow failed: %s",
+            rf__describe(flow_status, msg, sizeof msg));
   } else if (code == RF_EXIT_USAGE && rf_last_error()[0] != '\0') {
     rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
   }

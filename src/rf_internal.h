@@ -34,6 +34,9 @@ RF_API long rf__alloc_count(void);
 rf_status rf__error(rf_status st, const char *fmt, ...) RF_PRINTF(2, 3);
 rf_status rf__error_mpi(int mpi_rc, const char *what);
 void rf__error_clear(void);
+/* "<what the status means>: <details>" for one-line messages, without
+ * repeating the meaning when the details begin with it. Returns buf. */
+const char *rf__describe(rf_status st, char *buf, size_t len);
 
 #define RF_CHECK(expr)                                                       \
   do {                                                                       \

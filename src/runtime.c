@@ -109,10 +109,11 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
     int rc = MPI_Comm_dup(MPI_COMM_WORLD, &rt->comm);
     if (rc != MPI_SUCCESS) st = rf__error_mpi(rc, "MPI_Comm_dup");
   }
-  if (st == RF_OK) {
-    (void)MPI_Comm_set_errhandler(rt->comm, MPI_ERRORS_RETURN);
-    (void)MPI_Comm_rank(rt->comm, &rt->rank);
-    (void)MPI_Comm_size(rt->comm, &rt->size);
+  if (st == RF_OK &&
+      (MPI_Comm_set_errhandler(rt->comm, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
+       MPI_Comm_rank(rt->comm, &rt->rank) != MPI_SUCCESS ||
+       MPI_Comm_size(rt->comm, &rt->size) != MPI_SUCCESS)) {
+    st = rf__error(RF_EMPI, "setting up the rankflow communicator failed");
   }
   if (st != RF_OK) {
     rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
@@ -154,8 +155,9 @@ static int startup_check(rf_runtime *rt, rf_status local) {
   for (int r = 0; r < rt->size; r++) {
     if (all[r].status != RF_OK) {
       if (rt->rank == r) {
-        rf__log(RF_LOG_ERROR, NULL, "start-up failed: %s: %s",
-                rf_strerror(local), rf_last_error());
+        char msg[1200];
+        rf__log(RF_LOG_ERROR, NULL, "start-up failed: %s",
+                rf__describe(local, msg, sizeof msg));
       }
       code = RF_EXIT_INTERNAL;
     } else if (all[r].fingerprint != all[0].fingerprint ||
@@ -213,8 +215,12 @@ int rf_finalize(rf_runtime *rt, int exit_code) {
     MPI_Abort(MPI_COMM_WORLD, RF_EXIT_INTERNAL);
     return RF_EXIT_INTERNAL;
   }
-  if (rt->comm != MPI_COMM_NULL) (void)MPI_Comm_free(&rt->comm);
+  int bad = rt->comm != MPI_COMM_NULL && MPI_Comm_free(&rt->comm) != MPI_SUCCESS;
   free(rt);
-  (void)MPI_Finalize();
+  bad |= MPI_Finalize() != MPI_SUCCESS;
+  if (bad) {
+    rf__log(RF_LOG_ERROR, NULL, "MPI_Finalize failed");
+    return exit_code == RF_EXIT_OK ? RF_EXIT_INTERNAL : exit_code;
+  }
   return exit_code;
 }

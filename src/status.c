@@ -61,3 +61,16 @@ rf_status rf__error_mpi(int mpi_rc, const char *what) {
   int namelen = paren ? (int)(paren - what) : (int)strlen(what);
   return rf__error(RF_EMPI, "%.*s: %s", namelen, what, msg);
 }
+
+const char *rf__describe(rf_status st, char *buf, size_t len) {
+  const char *what = rf_strerror(st), *detail = last_error;
+  size_t n = strlen(what);
+  if (detail[0] == '\0') {
+    snprintf(buf, len, "%s", what);
+  } else if (strncmp(detail, what, n) == 0) {
+    snprintf(buf, len, "%s", detail); /* the detail already says it */
+  } else {
+    snprintf(buf, len, "%s: %s", what, detail);
+  }
+  return buf;
+}

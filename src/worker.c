@@ -308,7 +308,7 @@ static int report(worker *w, rf_status st) {
   if (w->broken) return 0;
   w->broken = 1;
   char msg[1200];
-  snprintf(msg, sizeof msg, "%s: %s", rf_strerror(st), rf_last_error());
+  rf__describe(st, msg, sizeof msg);
   rf_buf b = {0};
   msgpack_packer pk;
   rf__buf_packer(&b, &pk);

@@ -65,3 +65,21 @@ if(RANKFLOW_SANITIZE)
 endif()
 set_tests_properties(readme_example PROPERTIES TIMEOUT 120 LABELS cli
                      ENVIRONMENT "${example_env}")
+
+# Hostile bytes in either direction: exit 3 with one message, no hang.
+rf_add_test(test_fault_garbage INTERNAL RANKS 2 3 TIMEOUT 60 LABELS fault
+            PASS_REGEX "rank 1: malformed message: count larger than the message")
+foreach(n 2 3)
+  set_property(TEST test_fault_garbage_np${n} APPEND PROPERTY ENVIRONMENT FORGE_TO=worker)
+  add_test(NAME test_fault_garbage_to_coordinator_np${n}
+    COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${n} --oversubscribe
+            $<TARGET_FILE:test_fault_garbage>)
+  set_tests_properties(test_fault_garbage_to_coordinator_np${n} PROPERTIES
+    TIMEOUT 60 LABELS "mpi;fault" ENVIRONMENT "${RF_TEST_ENV};FORGE_TO=coordinator"
+    PASS_REGULAR_EXPRESSION "error .*malformed message: count larger than the message")
+endforeach()
+
+# Every public declaration is documented in the header.
+add_test(NAME header_docs COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_header_docs.sh
+         ${PROJECT_SOURCE_DIR}/include/rankflow.h)
+set_tests_properties(header_docs PROPERTIES LABELS unit TIMEOUT 30)
