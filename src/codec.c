@@ -5,11 +5,13 @@
  * the size a container *declares* before reading it, so 5 hostile bytes can
  * ask for gigabytes. The reader here checks every type tag, every length
  * against the bytes left (a container of n items needs at least n bytes),
- * and the nesting depth, before it allocates anything. Bytes from a peer
+ * and the nesting depth, before it allocates anything; containers grow with
+ * the items actually read; a map's keys are unique. Bytes from a peer
  * are never trusted: a malformed message is RF_ECODEC, never a crash.
  */
 #include "rf_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Extension type carrying a future's task key, only ever hashed. */
@@ -243,6 +245,48 @@ rf_status rf__read_str(rf_reader *r, const char **s, size_t *len) {
   return kind == 's' ? RF_OK : bad("expected a string");
 }
 
+/* Make room for the next item of a container that declares n items. The
+ * arrays grow with the items actually read, never to the declared count at
+ * once: nested headers that each claim every byte left would otherwise
+ * multiply the memory one message can demand by the nesting depth. */
+static rf_status grow_for(rf_value *v, uint32_t n) {
+  if (v->count < v->cap) return RF_OK;
+  uint32_t cap = v->cap ? v->cap * 2 : 8;
+  if (cap > n) cap = n;
+  rf_value **items = rf__realloc(v->u.c.items, cap * sizeof *items);
+  if (items == NULL) return rf__error(RF_ENOMEM, "decoding a container");
+  v->u.c.items = items;
+  if (v->type == RF_VALUE_MAP) {
+    char **keys = rf__realloc(v->u.c.keys, cap * sizeof *keys);
+    if (keys == NULL) return rf__error(RF_ENOMEM, "decoding a map");
+    v->u.c.keys = keys;
+  }
+  v->cap = cap;
+  return RF_OK;
+}
+
+static int key_cmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A map with a repeated key is malformed: lookup would see the first entry
+ * and a copy the last. Maps of up to 16 keys are checked as they are read;
+ * larger ones here, sorted, in O(n log n). */
+static rf_status unique_keys(const rf_value *m) {
+  uint32_t n = m->count;
+  char **keys = m->u.c.keys;
+  char **sorted = rf__malloc(n * sizeof *sorted);
+  if (sorted == NULL) return rf__error(RF_ENOMEM, "checking map keys");
+  memcpy(sorted, keys, n * sizeof *sorted);
+  qsort(sorted, n, sizeof *sorted, key_cmp);
+  rf_status st = RF_OK;
+  for (uint32_t i = 1; i < n && st == RF_OK; i++) {
+    if (strcmp(sorted[i - 1], sorted[i]) == 0) st = bad("repeated map key");
+  }
+  rf__free(sorted);
+  return st;
+}
+
 static rf_status value(rf_reader *r, rf_value **out, int depth) {
   uint8_t t;
   int64_t i;
@@ -274,22 +318,25 @@ static rf_status value(rf_reader *r, rf_value **out, int depth) {
   RF_CHECK(container(r, t, map, &n));
   v = map ? rf_value_map() : rf_value_list();
   if (v == NULL) return rf__error(RF_ENOMEM, "decoding a container");
-  if (n > 0) {
-    v->u.c.items = rf__malloc(n * sizeof *v->u.c.items);
-    if (map) v->u.c.keys = rf__malloc(n * sizeof *v->u.c.keys);
-    if (v->u.c.items == NULL || (map && v->u.c.keys == NULL)) {
-      rf_value_free(v);
-      return rf__error(RF_ENOMEM, "decoding a container of %u", n);
-    }
-    v->cap = n;
-  }
   for (uint32_t k = 0; k < n; k++) {
-    rf_status st;
+    rf_status st = grow_for(v, n);
+    if (st != RF_OK) {
+      rf_value_free(v);
+      return st;
+    }
     if (map) {
       st = rf__read_str(r, &s, &len);
       char *key = st == RF_OK ? rf__strndup(s, len) : NULL;
       if (st == RF_OK && key == NULL) st = rf__error(RF_ENOMEM, "map key");
-      if (st != RF_OK) { rf_value_free(v); return st; }
+      /* Small maps: refuse a repeated key as soon as it is read. */
+      for (uint32_t j = 0; st == RF_OK && k < 16 && j < k; j++) {
+        if (strcmp(v->u.c.keys[j], key) == 0) st = bad("repeated map key");
+      }
+      if (st != RF_OK) {
+        rf__free(key);
+        rf_value_free(v);
+        return st;
+      }
       v->u.c.keys[k] = key;
     }
     st = value(r, &v->u.c.items[k], depth + 1);
@@ -299,6 +346,13 @@ static rf_status value(rf_reader *r, rf_value **out, int depth) {
       return st;
     }
     v->count = k + 1;
+  }
+  if (map && n > 16) {
+    rf_status st = unique_keys(v);
+    if (st != RF_OK) {
+      rf_value_free(v);
+      return st;
+    }
   }
   *out = v;
   return RF_OK;

@@ -130,7 +130,7 @@ static rf_status on_work(worker *w) {
   for (uint32_t i = 0; i < n && st == RF_OK; i++) {
     wtask *t = &b->tasks[i];
     uint32_t fields;
-    uint64_t task, attempt, flags;
+    uint64_t task = 0, attempt = 0, flags = 0;
     st = rf__read_array(&r, &fields);
     if (st == RF_OK && fields != 6) {
       st = rf__error(RF_ECODEC, "malformed message: task of %u fields", fields);
