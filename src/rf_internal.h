@@ -89,6 +89,8 @@ void rf__backoff_wait(rf_backoff *b, uint64_t deadline_ns);
 /* ---- signals.c ---------------------------------------------------------- */
 enum { RF_SIGNAL_NONE = 0, RF_SIGNAL_DRAIN = 1, RF_SIGNAL_STOP = 2 };
 rf_status rf__signals_install(void);
+/* Back to the default actions (after the ranks have left together). */
+void rf__signals_default(void);
 /* The strongest request received so far (RF_SIGNAL_*). Any thread. */
 int rf__signal_requested(void);
 void rf__signals_reset(void);

@@ -199,6 +199,7 @@ int rf_run(rf_runtime *rt, rf_flow_fn flow, void *user) {
       code = rf__worker_run(rt);
     }
   }
+  rf__log(RF_LOG_DEBUG, NULL, "leaving with exit code %d", code);
   if (code < 0 || rf__barrier(rt->comm) != RF_OK) {
     rt->mpi_ok = 0; /* the ranks cannot leave together: abort */
     return RF_EXIT_INTERNAL;
@@ -217,7 +218,15 @@ int rf_finalize(rf_runtime *rt, int exit_code) {
   }
   int bad = rt->comm != MPI_COMM_NULL && MPI_Comm_free(&rt->comm) != MPI_SUCCESS;
   free(rt);
+  rf__log(RF_LOG_DEBUG, NULL, "left together; finalizing MPI");
+  /* When a rank leaves with a non-zero code, mpirun (and srun with
+   * --kill-on-bad-exit) starts killing the others, which may be waiting in
+   * MPI_Finalize for a launcher that no longer answers. Every rank's work is
+   * done once the final barrier has passed, so let that SIGTERM end the
+   * process now rather than catch it and wait for SIGKILL. */
+  if (exit_code != RF_EXIT_OK) rf__signals_default();
   bad |= MPI_Finalize() != MPI_SUCCESS;
+  rf__log(RF_LOG_DEBUG, NULL, "MPI finalized");
   if (bad) {
     rf__log(RF_LOG_ERROR, NULL, "MPI_Finalize failed");
     return exit_code == RF_EXIT_OK ? RF_EXIT_INTERNAL : exit_code;

@@ -33,6 +33,12 @@ rf_status rf__signals_install(void) {
   return RF_OK;
 }
 
+void rf__signals_default(void) {
+  (void)signal(SIGTERM, SIG_DFL);
+  (void)signal(SIGINT, SIG_DFL);
+  (void)signal(SIGUSR1, SIG_DFL);
+}
+
 int rf__signal_requested(void) { return requested; }
 
 void rf__signals_reset(void) { requested = RF_SIGNAL_NONE; }
