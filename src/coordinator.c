@@ -30,6 +30,7 @@ rf_status rf__coord_create(rf_runtime *rt, rf_coord **out) {
   if (co == NULL) return rf__error(RF_ENOMEM, "coordinator");
   co->rt = rt;
   co->reg = &rt->reg;
+  co->free_head = UINT32_MAX; /* no free slot yet */
   co->nworkers = rt->size - 1;
   co->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)rf__mono_ns();
   co->t0 = rf__now();
@@ -58,7 +59,6 @@ void rf__coord_free(rf_coord *co) {
   rf__buf_free(&co->scratch);
   rf__free(co->workers);
   rf__free(co->slots);
-  rf__free(co->freeslots);
   rf__free(co->heap);
   rf__free(co->ending);
   rf__free(co);
@@ -181,11 +181,11 @@ static rf_status resolve_arg(rf_coord *co, rf_future *f) {
   msgpack_packer pk;
   co->scratch.len = 0;
   rf__buf_packer(&co->scratch, &pk);
-  RF_CHECK(rf__value_pack(&pk, f->tree, RF_PACK_RESOLVE, NULL));
+  RF_CHECK(rf__value_pack(&pk, f->u.live.tree, RF_PACK_RESOLVE, NULL));
   if (co->scratch.oom) return rf__error(RF_ENOMEM, "resolving an argument");
-  RF_CHECK(rf__blob_set(&f->arg, co->scratch.data, co->scratch.len));
-  rf_value_free(f->tree);
-  f->tree = NULL;
+  RF_CHECK(rf__blob_set(&f->u.live.arg, co->scratch.data, co->scratch.len));
+  rf_value_free(f->u.live.tree);
+  f->u.live.tree = NULL;
   f->flags &= (uint8_t)~RF_FUT_TREE;
   return RF_OK;
 }
@@ -223,7 +223,7 @@ static rf_status on_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
     RF_CHECK(read_message(payload, len, msg, sizeof msg));
   }
   if ((f->flags & RF_FUT_CANCEL) && outcome != RF_OUTCOME_NOTRUN) {
-    rf__future_end(f, RF_STATE_CANCELLED, "cancelled while running");
+    rf__future_end(f, RF_STATE_CANCELLED, "cancelled while running", NULL);
     return RF_OK;
   }
   switch (outcome) {
@@ -234,8 +234,9 @@ static rf_status on_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
       rf__reader_init(&r, payload, len);
       RF_CHECK(rf__read_raw(&r, &raw, &rawlen));
       RF_ENSURE(r.p == r.end, RF_ECODEC, "malformed message: trailing bytes");
-      RF_CHECK(rf__blob_set(&f->result, raw, rawlen));
-      rf__future_end(f, RF_STATE_COMPLETED, NULL);
+      rf_blob result = {0};
+      RF_CHECK(rf__blob_set(&result, raw, rawlen));
+      rf__future_end(f, RF_STATE_COMPLETED, NULL, &result);
       return RF_OK;
     }
     case RF_OUTCOME_TRANSIENT:
@@ -257,14 +258,14 @@ static rf_status on_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
     case RF_OUTCOME_PERMANENT:
       rf__log(RF_LOG_WARN, rf_future_key(f), "failed after %d attempt%s: %s",
               f->attempts, f->attempts == 1 ? "" : "s", msg);
-      rf__future_end(f, RF_STATE_FAILED, msg);
+      rf__future_end(f, RF_STATE_FAILED, msg, NULL);
       return RF_OK;
     case RF_OUTCOME_CRASHED:
       rf__log(RF_LOG_WARN, rf_future_key(f), "crashed: %s", msg);
-      rf__future_end(f, RF_STATE_CRASHED, msg);
+      rf__future_end(f, RF_STATE_CRASHED, msg, NULL);
       return RF_OK;
     case RF_OUTCOME_CANCELLED:
-      rf__future_end(f, RF_STATE_CANCELLED, msg);
+      rf__future_end(f, RF_STATE_CANCELLED, msg, NULL);
       return RF_OK;
     case RF_OUTCOME_NOTRUN:
       /* Handed back unstarted by a draining worker: not an attempt. */
@@ -297,7 +298,7 @@ static rf_status run_inline(rf_coord *co, int *ran) {
   res.payload = co->rbuf; /* reuse one buffer for every inline attempt */
   rf_status st = rf__attempt_run(co->rt, co->reg->tasks[f->task],
                                  rf__future_id(f), f->key, f->attempts,
-                                 rf__blob_data(&f->arg), f->arg.len, NULL,
+                                 rf__blob_data(&f->u.live.arg), f->u.live.arg.len, NULL,
                                  NULL, &res);
   co->rbuf = res.payload;
   RF_CHECK(st);
@@ -369,7 +370,7 @@ static rf_status send_batch(rf_coord *co, rf_worker_slot *w, uint32_t max) {
     (void)msgpack_pack_uint32(&pk, f->attempts);
     (void)msgpack_pack_uint64(&pk, f->key);
     (void)msgpack_pack_uint32(&pk, max == 1 ? 1u : 0u); /* report start */
-    (void)rf__buf_append(&b, rf__blob_data(&f->arg), f->arg.len);
+    (void)rf__buf_append(&b, rf__blob_data(&f->u.live.arg), f->u.live.arg.len);
     count++;
   }
   if (count == 0) {

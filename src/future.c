@@ -39,16 +39,26 @@ uint64_t rf__future_id(const rf_future *f) {
   return ((uint64_t)f->gen << 32) | f->slot;
 }
 
+#define NO_SLOT UINT32_MAX
+
+static int slot_is_free(const rf_future *p) { return ((uintptr_t)p & 1u) != 0; }
+
 rf_future *rf__future_lookup(rf_coord *co, uint64_t id) {
   uint32_t slot = (uint32_t)id, gen = (uint32_t)(id >> 32);
   if (slot >= co->nslots) return NULL;
   rf_future *f = co->slots[slot];
-  return (f != NULL && f->gen == gen) ? f : NULL;
+  return (!slot_is_free(f) && f->gen == gen) ? f : NULL;
+}
+
+static void slot_give(rf_coord *co, uint32_t slot) {
+  co->slots[slot] = (rf_future *)(((uintptr_t)co->free_head << 1) | 1u);
+  co->free_head = slot;
 }
 
 static rf_status slot_take(rf_coord *co, rf_future *f) {
-  if (co->nfree > 0) {
-    f->slot = co->freeslots[--co->nfree];
+  if (co->free_head != NO_SLOT) {
+    f->slot = co->free_head;
+    co->free_head = (uint32_t)((uintptr_t)co->slots[f->slot] >> 1);
   } else {
     if (co->nslots == co->capslots) {
       uint32_t cap = co->capslots ? co->capslots * 2 : 1024;
@@ -64,26 +74,26 @@ static rf_status slot_take(rf_coord *co, rf_future *f) {
   return RF_OK;
 }
 
-static void destroy(rf_future *f) {
-  rf_coord *co = f->co;
-  co->slots[f->slot] = NULL;
-  if (co->nfree == co->capfree) {
-    uint32_t cap = co->capfree ? co->capfree * 2 : 1024;
-    uint32_t *s = rf__realloc(co->freeslots, cap * sizeof *s);
-    if (s != NULL) {
-      co->freeslots = s;
-      co->capfree = cap;
-    }
+/* Free what the union holds in f's current phase. */
+static void clear_phase(rf_future *f) {
+  if (rf__state_final((rf_state)f->state)) {
+    rf__blob_free(&f->u.done.result);
+    rf_value_free(f->u.done.decoded);
+    f->u.done.decoded = NULL;
+  } else {
+    rf__blob_free(&f->u.live.arg);
+    rf_value_free(f->u.live.tree);
+    f->u.live.tree = NULL;
+    rf__free(f->u.live.deps); /* only at tear-down: deps are gone by then */
+    f->u.live.deps = NULL;
   }
-  /* Without room to remember the slot it is simply never reused. */
-  if (co->nfree < co->capfree) co->freeslots[co->nfree++] = f->slot;
-  rf_value_free(f->tree);
-  rf__blob_free(&f->arg);
-  rf__blob_free(&f->result);
-  rf_value_free(f->decoded);
+}
+
+static void destroy(rf_future *f) {
+  slot_give(f->co, f->slot);
+  clear_phase(f);
   rf__free(f->error);
   rf__free(f->keytext);
-  rf__free(f->deps);
   rf__free(f);
 }
 
@@ -99,17 +109,17 @@ void rf__futures_free_all(rf_coord *co) {
    * trees must not touch freed futures: drop the trees first. */
   for (uint32_t i = 0; i < co->nslots; i++) {
     rf_future *f = co->slots[i];
-    if (f == NULL) continue;
+    if (slot_is_free(f)) continue;
     f->refs = UINT32_MAX / 2; /* keep everything alive while trees go */
   }
   for (uint32_t i = 0; i < co->nslots; i++) {
     rf_future *f = co->slots[i];
-    if (f == NULL) continue;
-    rf_value_free(f->tree);
-    f->tree = NULL;
+    if (slot_is_free(f) || rf__state_final((rf_state)f->state)) continue;
+    rf_value_free(f->u.live.tree);
+    f->u.live.tree = NULL;
   }
   for (uint32_t i = 0; i < co->nslots; i++) {
-    if (co->slots[i] != NULL) destroy(co->slots[i]);
+    if (!slot_is_free(co->slots[i])) destroy(co->slots[i]);
   }
 }
 
@@ -121,22 +131,22 @@ rf_status rf__future_result_bytes(rf_future *f, const uint8_t **data,
     return rf__error(RF_ESTATE, "future %s has no result",
                      rf_future_key(f));
   }
-  *data = rf__blob_data(&f->result);
-  *len = f->result.len;
+  *data = rf__blob_data(&f->u.done.result);
+  *len = f->u.done.result.len;
   return RF_OK;
 }
 
 /* ---- ending and waking -------------------------------------------------- */
 
 static rf_status add_dependent(rf_future *up, rf_future *down) {
-  struct rf_deps *d = up->deps;
+  struct rf_deps *d = up->u.live.deps;
   if (d == NULL || d->n == d->cap) {
     uint32_t cap = d ? d->cap * 2 : 2;
     d = rf__realloc(d, sizeof *d + cap * sizeof d->items[0]);
     if (d == NULL) return rf__error(RF_ENOMEM, "recording a dependency");
-    if (up->deps == NULL) d->n = 0;
+    if (up->u.live.deps == NULL) d->n = 0;
     d->cap = cap;
-    up->deps = d;
+    up->u.live.deps = d;
   }
   d->items[d->n++] = down;
   rf__future_ref(down);
@@ -155,87 +165,91 @@ void rf__future_ready(rf_future *f) {
 
 static void watcher_push(rf_as_completed *it, rf_future *f);
 
-/* End one future, without touching dependents. */
-static void end_one(rf_future *f, rf_state st, const char *error) {
+/* End one future, without touching dependents: its waiting dependents are
+ * handed back in *deps. */
+static void end_one(rf_future *f, rf_state st, const char *error,
+                    rf_blob *result, struct rf_deps **deps) {
   rf_coord *co = f->co;
+  *deps = f->u.live.deps;
+  f->u.live.deps = NULL;
+  clear_phase(f); /* the argument is no longer needed by anyone */
   f->state = (uint8_t)st;
+  memset(&f->u.done, 0, sizeof f->u.done);
+  if (result != NULL) {
+    f->u.done.result = *result; /* moved */
+    memset(result, 0, sizeof *result);
+  }
   f->t_end = rf__now();
-  if (error != NULL && (f->error == NULL || strcmp(f->error, error) != 0)) {
+  if (st == RF_STATE_COMPLETED) {
+    rf__free(f->error);
+    f->error = NULL;
+  } else if (error != NULL &&
+             (f->error == NULL || strcmp(f->error, error) != 0)) {
     rf__free(f->error);
     /* Out of memory here loses only the message, never the state. */
     f->error = rf__strdup(error);
   }
-  if (st == RF_STATE_COMPLETED) {
-    rf__free(f->error);
-    f->error = NULL;
-  }
   co->totals[st]++;
   co->unfinished--;
   if (f->watcher != NULL) watcher_push(f->watcher, f);
-  /* The argument is no longer needed by anyone. */
-  rf_value_free(f->tree);
-  f->tree = NULL;
-  f->flags &= (uint8_t)~RF_FUT_TREE;
-  rf__blob_free(&f->arg);
 }
 
-void rf__future_end(rf_future *f, rf_state st, const char *error) {
+/* Room for one more entry on the work list; 0 when out of memory. */
+static int ending_room(rf_coord *co) {
+  if (co->nending < co->capending) return 1;
+  size_t cap = co->capending ? co->capending * 2 : 64;
+  struct rf_ending *e = rf__realloc(co->ending, cap * sizeof *e);
+  if (e == NULL) return 0;
+  co->ending = e;
+  co->capending = cap;
+  return 1;
+}
+
+void rf__future_end(rf_future *f, rf_state st, const char *error,
+                    rf_blob *result) {
   rf_coord *co = f->co;
   size_t base = co->nending;
-  end_one(f, st, error);
-  /* Work list of ended futures whose dependents must hear of it. The
-   * caller's live reference on f is dropped at the end. */
-  if (co->nending == co->capending) {
-    size_t cap = co->capending ? co->capending * 2 : 64;
-    rf_future **e = rf__realloc(co->ending, cap * sizeof *e);
-    if (e != NULL) {
-      co->ending = e;
-      co->capending = cap;
-    }
-  }
-  if (co->nending == co->capending) {
-    /* Cannot grow the work list: record the error, dependents of f will be
-     * left waiting and the job ends with exit 3. */
+  struct rf_deps *deps;
+  end_one(f, st, error, result, &deps);
+  /* A work list of ended futures whose dependents must hear of it, so a
+   * failure at the head of a long chain needs no deep recursion. */
+  if (!ending_room(co)) {
+    /* Dependents of f stay waiting; the job ends with exit 3. */
     co->fatal = rf__error(RF_ENOMEM, "propagating a task's end");
+    rf__free(deps);
     return;
   }
-  co->ending[co->nending++] = f;
+  co->ending[co->nending++] = (struct rf_ending){f, deps};
   while (co->nending > base) {
-    rf_future *u = co->ending[--co->nending];
-    struct rf_deps *d = u->deps;
-    u->deps = NULL;
-    for (uint32_t i = 0; d != NULL && i < d->n; i++) {
-      rf_future *down = d->items[i];
+    struct rf_ending e = co->ending[--co->nending];
+    rf_future *u = e.f;
+    for (uint32_t i = 0; e.deps != NULL && i < e.deps->n; i++) {
+      rf_future *down = e.deps->items[i];
       if (!rf__state_final((rf_state)down->state)) {
         if (u->state == RF_STATE_COMPLETED) {
           if (--down->waiting == 0) rf__future_ready(down);
         } else {
           char msg[1024];
+          struct rf_deps *dd;
           snprintf(msg, sizeof msg, "upstream %s %s: %s", rf_future_key(u),
                    rf_state_name((rf_state)u->state),
                    u->error ? u->error : "no message");
-          end_one(down, RF_STATE_UPSTREAM_FAILED, msg);
-          if (co->nending == co->capending) {
-            size_t cap = co->capending * 2;
-            rf_future **e = rf__realloc(co->ending, cap * sizeof *e);
-            if (e == NULL) {
-              co->fatal = rf__error(RF_ENOMEM, "propagating a task's end");
-              rf__future_unref(down);
-              continue;
-            }
-            co->ending = e;
-            co->capending = cap;
+          end_one(down, RF_STATE_UPSTREAM_FAILED, msg, NULL, &dd);
+          if (ending_room(co)) {
+            co->ending[co->nending++] = (struct rf_ending){down, dd};
+            continue; /* its references are dropped when it is popped */
           }
-          co->ending[co->nending++] = down;
-          continue; /* its live reference is dropped when it is popped */
+          co->fatal = rf__error(RF_ENOMEM, "propagating a task's end");
+          rf__free(dd);
+          rf__future_unref(down); /* live */
         }
       }
       rf__future_unref(down); /* the upstream's reference */
     }
-    rf__free(d);
-    /* The live reference: kept while the future sits in a queue (the queue
-     * drops it on pop). A dependent ended here also loses the reference
-     * its upstream held, which the loop above skipped. */
+    rf__free(e.deps);
+    /* A dependent ended here also loses the reference its upstream held,
+     * which the loop above kept. The live reference goes unless a queue
+     * still holds the future (the queue drops it on pop). */
     if (u != f) rf__future_unref(u);
     if (!(u->flags & RF_FUT_QUEUED)) rf__future_unref(u);
   }
@@ -320,11 +334,12 @@ rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
                                 task->name_hash);
   dep_walk w = {f, NULL, RF_OK};
   if (nfut == 0) {
-    RF_CHECK_GOTO(rf__blob_set(&f->arg, co->scratch.data, co->scratch.len),
-                  st, fail_slot);
+    RF_CHECK_GOTO(
+        rf__blob_set(&f->u.live.arg, co->scratch.data, co->scratch.len), st,
+        fail_slot);
     rf_value_free(arg);
   } else {
-    f->tree = arg;
+    f->u.live.tree = arg;
     f->flags |= RF_FUT_TREE;
     /* Edges added before a failure stay: each holds a reference and the
      * upstream drops it when it ends, so the half-wired future is freed
@@ -347,7 +362,7 @@ rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
     snprintf(msg, sizeof msg, "upstream %s %s: %s", rf_future_key(w.failed),
              rf_state_name((rf_state)w.failed->state),
              w.failed->error ? w.failed->error : "no message");
-    rf__future_end(f, RF_STATE_UPSTREAM_FAILED, msg);
+    rf__future_end(f, RF_STATE_UPSTREAM_FAILED, msg, NULL);
   } else if (f->waiting == 0) {
     rf__future_ready(f);
   }
@@ -355,10 +370,9 @@ rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
   return RF_OK;
 
 fail_slot:
-  co->slots[f->slot] = NULL;
-  if (co->nfree < co->capfree) co->freeslots[co->nfree++] = f->slot;
+  slot_give(co, f->slot);
 fail_free:
-  rf__blob_free(&f->arg);
+  rf__blob_free(&f->u.live.arg);
   rf__free(f);
 fail:
   rf_value_free(arg);
@@ -435,11 +449,11 @@ rf_status rf_future_result(rf_future *f, const rf_value **out) {
   RF_CHECK(rf_future_wait(f, -1));
   switch ((rf_state)f->state) {
     case RF_STATE_COMPLETED:
-      if (f->decoded == NULL) {
-        RF_CHECK(rf__value_decode(rf__blob_data(&f->result), f->result.len,
-                                  &f->decoded));
+      if (f->u.done.decoded == NULL) {
+        RF_CHECK(rf__value_decode(rf__blob_data(&f->u.done.result),
+                                  f->u.done.result.len, &f->u.done.decoded));
       }
-      *out = f->decoded;
+      *out = f->u.done.decoded;
       return RF_OK;
     case RF_STATE_CANCELLED:
       return rf__error(RF_ECANCELLED, "%s was cancelled", rf_future_key(f));
@@ -490,7 +504,7 @@ rf_status rf_future_cancel(rf_future *f) {
   if (f->state == RF_STATE_PENDING) {
     /* Queued (ready or waiting for a retry) or waiting on upstreams: it
      * never runs. A queue drops it when it comes to the front. */
-    rf__future_end(f, RF_STATE_CANCELLED, "cancelled before it ran");
+    rf__future_end(f, RF_STATE_CANCELLED, "cancelled before it ran", NULL);
     return RF_OK;
   }
   return rf__coord_cancel_remote(co, f);

@@ -72,6 +72,7 @@ void rf__log(rf_log_level level, const char *key, const char *fmt, ...)
 rf_status rf__log_level_parse(const char *text, rf_log_level *out);
 
 /* ---- clock.c: time and waiting without spinning ------------------------- */
+void rf__clock_setup(void);    /* tighten sleep precision (timer slack) */
 double rf__now(void);          /* wall clock, seconds since the epoch */
 uint64_t rf__mono_ns(void);    /* monotonic nanoseconds */
 void rf__sleep(double seconds);
@@ -244,19 +245,31 @@ struct rf_future {
   uint32_t waiting;       /* upstream futures not ended yet */
   uint64_t key;
   double t_submit, t_start, t_end; /* t_end doubles as retry time */
-  rf_value *tree;         /* arg holding futures, until dispatch */
-  rf_blob arg;            /* encoded argument (futures resolved) */
-  rf_blob result;         /* encoded result when completed */
-  rf_value *decoded;      /* result decoded on first rf_future_result */
+  /* What a task needs until it ends and what it has after never coexist,
+   * so they share storage: a million finished tasks stay small. */
+  union {
+    struct {
+      rf_blob arg;           /* encoded argument (futures resolved) */
+      rf_value *tree;        /* argument holding futures, until dispatch */
+      struct rf_deps *deps;  /* waiting dependents (each holds a ref) */
+    } live;                  /* until the task ends */
+    struct {
+      rf_blob result;        /* encoded result when completed */
+      rf_value *decoded;     /* decoded on first rf_future_result */
+    } done;                  /* once it has ended */
+  } u;
   char *error;            /* why the last attempt did not complete */
   char *keytext;          /* "name-hex", built on first rf_future_key */
-  struct rf_deps *deps;   /* waiting dependents (each holds a ref) */
   rf_future *next;        /* ready queue link */
   rf_as_completed *watcher;
 };
 struct rf_deps {
   uint32_t n, cap;
   rf_future *items[];
+};
+struct rf_ending {
+  rf_future *f;
+  struct rf_deps *deps;
 };
 uint64_t rf__future_id(const rf_future *f);
 void rf__future_ref(rf_future *f);
@@ -266,9 +279,12 @@ rf_status rf__future_result_bytes(rf_future *f, const uint8_t **data,
                                   size_t *len);
 /* Look up a future by wire id; NULL if no such live future. */
 rf_future *rf__future_lookup(rf_coord *co, uint64_t id);
-/* The task ended in final state st (error: message or NULL). Wakes
- * dependents, counts the state, drops the live reference. */
-void rf__future_end(rf_future *f, rf_state st, const char *error);
+/* The task ended in final state st (error: message or NULL; result: the
+ * encoded result of a completed task, moved in, else NULL). Wakes
+ * dependents, counts the state, drops the live reference: f may be freed
+ * on return. */
+void rf__future_end(rf_future *f, rf_state st, const char *error,
+                    rf_blob *result);
 /* The task may run now: append it to the ready queue. */
 void rf__future_ready(rf_future *f);
 int rf__state_final(rf_state s);
@@ -292,16 +308,17 @@ struct rf_coord {
   rf_worker_slot *workers;
   rf_sendq *sendq;
   rf_buf rbuf, scratch;
-  /* every live future by slot; wire ids carry slot and generation */
+  /* every live future by slot; wire ids carry slot and generation. A free
+   * slot holds (next free slot << 1 | 1), so free slots need no list. */
   rf_future **slots;
-  uint32_t nslots, capslots, *freeslots, nfree, capfree, gen;
+  uint32_t nslots, capslots, free_head, gen;
   /* ready queue (FIFO) and retry heap (by time) */
   rf_future *ready_head, *ready_tail;
   size_t nready;
   rf_future **heap;
   size_t nheap, capheap;
   /* futures whose end is being propagated to dependents */
-  rf_future **ending;
+  struct rf_ending *ending;
   size_t nending, capending;
   uint64_t totals[RF_STATE_COUNT]; /* tasks per final state */
   uint64_t submitted, unfinished, retried;

@@ -65,6 +65,7 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
   int code = rf__options_parse(argc, argv, cli, &lib, print);
   if (code >= 0) return code;
   rf__log_setup(-1, lib.log_level);
+  rf__clock_setup();
   if (rf__signals_install() != RF_OK) {
     rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
     return RF_EXIT_INTERNAL;
