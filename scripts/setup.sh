@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake pkg-config git
           openmpi-bin libopenmpi-dev
           libmsgpack-dev libxxhash-dev
-          procps time python3-mpi4py)
+          procps time valgrind python3-mpi4py)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

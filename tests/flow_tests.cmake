@@ -83,3 +83,31 @@ endforeach()
 add_test(NAME header_docs COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_header_docs.sh
          ${PROJECT_SOURCE_DIR}/include/rankflow.h)
 set_tests_properties(header_docs PROPERTIES LABELS unit TIMEOUT 30)
+
+# Valgrind (memcheck) on flow tests at 1 and 3 ranks: no invalid access, no
+# leak outside Open MPI (tests/valgrind.supp). Not with the sanitizers.
+if(NOT RANKFLOW_SANITIZE)
+  find_program(VALGRIND valgrind REQUIRED)
+  set(vg ${VALGRIND} -q --error-exitcode=9 --leak-check=full
+      --errors-for-leak-kinds=definite,indirect --num-callers=50
+      --suppressions=${CMAKE_CURRENT_SOURCE_DIR}/valgrind.supp)
+  foreach(t test_flow_upstream test_flow_cancel test_flow_retry
+            test_flow_future_args test_flow_as_completed test_flow_chain)
+    foreach(n 1 3)
+      add_test(NAME valgrind_${t}_np${n}
+        COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${n} --oversubscribe
+                ${vg} $<TARGET_FILE:${t}>)
+      set_tests_properties(valgrind_${t}_np${n} PROPERTIES TIMEOUT 300
+        LABELS "mpi;valgrind" ENVIRONMENT "${RF_TEST_ENV}")
+    endforeach()
+  endforeach()
+endif()
+
+rf_add_test(test_flow_memory RANKS 1 3 TIMEOUT 180)
+# Task log lines: "[rank R] warn  talk-<16 hex>: message"; debug dropped.
+rf_add_test(test_flow_log RANKS 1 2 TIMEOUT 60
+            PASS_REGEX "\\[rank [01]\\] warn  talk-[0-9a-f]+: warned from attempt 1")
+set_tests_properties(test_flow_log_np2 PROPERTIES FAIL_REGULAR_EXPRESSION "a debug line")
+set_property(TEST test_flow_log_np1 APPEND PROPERTY ENVIRONMENT RANKFLOW_LOG=debug)
+set_property(TEST test_flow_log_np1 PROPERTY PASS_REGULAR_EXPRESSION
+             "\\[rank 0\\] debug talk-[0-9a-f]+: a debug line")
