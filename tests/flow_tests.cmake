@@ -1,6 +1,7 @@
 # Flow tests: each runs at 1, 2 and 4 ranks through mpiexec.
 foreach(t test_flow_map test_flow_chain test_flow_retry test_flow_upstream
-          test_flow_cancel test_flow_as_completed test_flow_future_args)
+          test_flow_cancel test_flow_as_completed test_flow_future_args
+          test_flow_encode_errors)
   rf_add_test(${t} RANKS 1 2 4 TIMEOUT 120)
 endforeach()
 rf_add_test(test_flow_deferred RANKS 1 TIMEOUT 60)
