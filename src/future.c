@@ -153,15 +153,6 @@ static rf_status add_dependent(rf_future *up, rf_future *down) {
   return RF_OK;
 }
 
-void rf__future_ready(rf_future *f) {
-  rf_coord *co = f->co;
-  f->flags |= RF_FUT_QUEUED;
-  f->next = NULL;
-  if (co->ready_tail) co->ready_tail->next = f;
-  else co->ready_head = f;
-  co->ready_tail = f;
-  co->nready++;
-}
 
 static void watcher_push(rf_as_completed *it, rf_future *f);
 
@@ -227,7 +218,7 @@ void rf__future_end(rf_future *f, rf_state st, const char *error,
       rf_future *down = e.deps->items[i];
       if (!rf__state_final((rf_state)down->state)) {
         if (u->state == RF_STATE_COMPLETED) {
-          if (--down->waiting == 0) rf__future_ready(down);
+          if (--down->waiting == 0) rf__sched_ready(down);
         } else {
           char msg[1024];
           struct rf_deps *dd;
@@ -364,7 +355,7 @@ rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
              w.failed->error ? w.failed->error : "no message");
     rf__future_end(f, RF_STATE_UPSTREAM_FAILED, msg, NULL);
   } else if (f->waiting == 0) {
-    rf__future_ready(f);
+    rf__sched_ready(f);
   }
   pump_if_due(co);
   return RF_OK;

@@ -285,8 +285,6 @@ rf_future *rf__future_lookup(rf_coord *co, uint64_t id);
  * on return. */
 void rf__future_end(rf_future *f, rf_state st, const char *error,
                     rf_blob *result);
-/* The task may run now: append it to the ready queue. */
-void rf__future_ready(rf_future *f);
 int rf__state_final(rf_state s);
 void rf__futures_free_all(rf_coord *co);
 
@@ -344,6 +342,39 @@ rf_status rf__coord_cancel_remote(rf_coord *co, rf_future *f);
 /* After the flow returned: wait for unfinished tasks (unless stopping),
  * then tell every worker to leave with the exit code returned. */
 int rf__coord_finish_flow(rf_coord *co, rf_status flow_status);
+
+/* ---- scheduler.c: ready queue, retries, batch sizes --------------------- */
+/* The task may run now: append it to the ready queue (which takes over
+ * its live reference until it is popped). */
+void rf__sched_ready(rf_future *f);
+/* The next ready task that has not ended, or NULL. */
+rf_future *rf__sched_pop(rf_coord *co);
+/* Drop ended (cancelled) tasks at the head of the ready queue. */
+void rf__sched_skip_ended(rf_coord *co);
+/* Move due retries to the ready queue; 1 if any moved. */
+int rf__sched_release_retries(rf_coord *co);
+/* The earlier of deadline (0: none) and the next retry's due time. */
+uint64_t rf__sched_next_wake(rf_coord *co, uint64_t deadline);
+/* Replace the futures in f's argument by their results, once, before the
+ * first dispatch. */
+rf_status rf__sched_prepare(rf_coord *co, rf_future *f);
+/* How many tasks the next batch for worker w may hold (0: none now), from
+ * the head task's measured duration avg_ns (0: unknown). */
+uint32_t rf__sched_batch_size(rf_coord *co, const rf_worker_slot *w,
+                              double avg_ns);
+/* An attempt ended (from a worker or inline): complete, retry after the
+ * policy's delay, or fail the task. payload is the encoded result or
+ * message. */
+rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
+                           const uint8_t *payload, size_t len, double t0,
+                           double t1);
+/* Decode a payload holding one string into out (truncated to outlen). */
+rf_status rf__read_message(const uint8_t *p, size_t len, char *out,
+                           size_t outlen);
+
+/* ---- local.c: one rank, tasks run inline -------------------------------- */
+/* Run the next ready task in this process; *ran = 0 if none was ready. */
+rf_status rf__local_run_one(rf_coord *co, int *ran);
 
 /* ---- context.c: running one attempt (workers and inline) ---------------- */
 typedef struct {

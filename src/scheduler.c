@@ -1,0 +1,253 @@
+/* scheduler.c -- what runs next: the ready queue, retries, batch sizes.
+ *
+ * Rank 0 keeps ready tasks in submission order (FIFO) and tasks waiting to
+ * be retried in a min-heap on their retry time. Every attempt's end, from
+ * a worker or from the inline runner, comes through rf__sched_outcome,
+ * which applies the task's retry policy (exponential back-off, capped,
+ * with jitter) so that attempts in reports are the library's own. A queue
+ * holds a task's live reference; a task cancelled while queued is dropped
+ * when it reaches the front. Batch sizes come from measured durations.
+ */
+#include "rf_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define BATCH_TARGET_NS 1e6   /* work per batch message */
+#define BATCH_MAX 4096        /* tasks per batch */
+#define PREFETCH_MAX_NS 5e6   /* longer tasks are sent one at a time */
+
+/* ---- retry heap (min-heap on the retry time kept in t_end) -------------- */
+
+static void heap_push(rf_coord *co, rf_future *f) {
+  if (co->nheap == co->capheap) {
+    size_t cap = co->capheap ? co->capheap * 2 : 64;
+    rf_future **h = rf__realloc(co->heap, cap * sizeof *h);
+    if (h == NULL) {
+      /* No room to wait: retry at once rather than lose the task. */
+      rf__sched_ready(f);
+      return;
+    }
+    co->heap = h;
+    co->capheap = cap;
+  }
+  f->flags |= RF_FUT_QUEUED;
+  size_t i = co->nheap++;
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (co->heap[p]->t_end <= f->t_end) break;
+    co->heap[i] = co->heap[p];
+    i = p;
+  }
+  co->heap[i] = f;
+}
+
+static rf_future *heap_pop(rf_coord *co) {
+  rf_future *top = co->heap[0];
+  rf_future *last = co->heap[--co->nheap];
+  size_t i = 0;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= co->nheap) break;
+    if (c + 1 < co->nheap && co->heap[c + 1]->t_end < co->heap[c]->t_end) c++;
+    if (last->t_end <= co->heap[c]->t_end) break;
+    co->heap[i] = co->heap[c];
+    i = c;
+  }
+  if (co->nheap > 0) co->heap[i] = last;
+  top->flags &= (uint8_t)~RF_FUT_QUEUED;
+  return top;
+}
+
+int rf__sched_release_retries(rf_coord *co) {
+  int moved = 0;
+  double now = co->nheap ? rf__now() : 0;
+  while (co->nheap > 0 && co->heap[0]->t_end <= now) {
+    rf_future *f = heap_pop(co);
+    if (rf__state_final((rf_state)f->state)) rf__future_unref(f);
+    else rf__sched_ready(f);
+    moved = 1;
+  }
+  return moved;
+}
+
+static double uniform01(rf_coord *co) {
+  co->rng ^= co->rng >> 12;
+  co->rng ^= co->rng << 25;
+  co->rng ^= co->rng >> 27;
+  return (double)((co->rng * 0x2545f4914f6cdd1dull) >> 11) * 0x1.0p-53;
+}
+
+static double retry_delay(rf_coord *co, const rf_task_options *o, int n) {
+  double backoff = o->retry_backoff > 0 ? o->retry_backoff : 2.0;
+  double d = o->retry_delay * pow(backoff, n - 1);
+  if (o->retry_max_delay > 0 && d > o->retry_max_delay) d = o->retry_max_delay;
+  if (o->retry_jitter > 0) {
+    d *= 1.0 + o->retry_jitter * (2.0 * uniform01(co) - 1.0);
+  }
+  return d > 0 ? d : 0;
+}
+
+uint64_t rf__sched_next_wake(rf_coord *co, uint64_t deadline) {
+  if (co->nheap == 0) return deadline;
+  double wait = co->heap[0]->t_end - rf__now();
+  uint64_t due = rf__mono_ns() + (wait > 0 ? (uint64_t)(wait * 1e9) : 0);
+  return (deadline == 0 || due < deadline) ? due : deadline;
+}
+
+/* ---- ready queue -------------------------------------------------------- */
+
+void rf__sched_ready(rf_future *f) {
+  rf_coord *co = f->co;
+  f->flags |= RF_FUT_QUEUED;
+  f->next = NULL;
+  if (co->ready_tail) co->ready_tail->next = f;
+  else co->ready_head = f;
+  co->ready_tail = f;
+  co->nready++;
+}
+
+
+rf_future *rf__sched_pop(rf_coord *co) {
+  while (co->ready_head != NULL) {
+    rf_future *f = co->ready_head;
+    co->ready_head = f->next;
+    if (co->ready_head == NULL) co->ready_tail = NULL;
+    co->nready--;
+    f->flags &= (uint8_t)~RF_FUT_QUEUED;
+    if (!rf__state_final((rf_state)f->state)) return f;
+    rf__future_unref(f); /* ended (cancelled) while queued */
+  }
+  return NULL;
+}
+
+void rf__sched_skip_ended(rf_coord *co) {
+  while (co->ready_head != NULL &&
+         rf__state_final((rf_state)co->ready_head->state)) {
+    rf_future *f = co->ready_head;
+    co->ready_head = f->next;
+    if (co->ready_head == NULL) co->ready_tail = NULL;
+    co->nready--;
+    f->flags &= (uint8_t)~RF_FUT_QUEUED;
+    rf__future_unref(f);
+  }
+}
+
+rf_status rf__sched_prepare(rf_coord *co, rf_future *f) {
+  if (!(f->flags & RF_FUT_TREE)) return RF_OK;
+  msgpack_packer pk;
+  co->scratch.len = 0;
+  rf__buf_packer(&co->scratch, &pk);
+  RF_CHECK(rf__value_pack(&pk, f->u.live.tree, RF_PACK_RESOLVE, NULL));
+  if (co->scratch.oom) return rf__error(RF_ENOMEM, "resolving an argument");
+  RF_CHECK(rf__blob_set(&f->u.live.arg, co->scratch.data, co->scratch.len));
+  rf_value_free(f->u.live.tree);
+  f->u.live.tree = NULL;
+  f->flags &= (uint8_t)~RF_FUT_TREE;
+  return RF_OK;
+}
+
+/* ---- batch sizes -------------------------------------------------------- */
+
+uint32_t rf__sched_batch_size(rf_coord *co, const rf_worker_slot *w,
+                              double avg_ns) {
+  int prefetch = avg_ns > 0 && avg_ns < PREFETCH_MAX_NS;
+  if (w->inflight > 0 && (!prefetch || w->inflight > w->batch)) return 0;
+  double want = avg_ns > 0 ? BATCH_TARGET_NS / avg_ns : 1;
+  if (want > BATCH_MAX) want = BATCH_MAX;
+  if (want < 1) want = 1;
+  size_t fair = (co->nready + (size_t)co->nworkers - 1) / (size_t)co->nworkers;
+  if (fair < 1) fair = 1;
+  return (uint32_t)(want < (double)fair ? want : (double)fair);
+}
+
+/* ---- outcomes ----------------------------------------------------------- */
+
+rf_status rf__read_message(const uint8_t *p, size_t len, char *out,
+                              size_t outlen) {
+  rf_reader r;
+  const char *s;
+  size_t n;
+  rf__reader_init(&r, p, len);
+  RF_CHECK(rf__read_str(&r, &s, &n));
+  RF_ENSURE(r.p == r.end, RF_ECODEC, "malformed message: trailing bytes");
+  snprintf(out, outlen, "%.*s", (int)n, s);
+  return RF_OK;
+}
+
+static void measure(rf_coord *co, rf_future *f, double t0, double t1) {
+  rf_task *t = co->reg->tasks[f->task];
+  double ns = (t1 - t0) * 1e9;
+  if (!(ns >= 0)) ns = 0;
+  t->avg_ns = t->avg_ns > 0 ? 0.8 * t->avg_ns + 0.2 * ns : (ns > 1 ? ns : 1);
+}
+
+rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
+                           const uint8_t *payload, size_t len, double t0,
+                           double t1) {
+  char msg[1024] = "";
+  const rf_task *task = co->reg->tasks[f->task];
+  f->t_start = t0;
+  measure(co, f, t0, t1);
+  if (outcome != RF_OUTCOME_OK) {
+    RF_CHECK(rf__read_message(payload, len, msg, sizeof msg));
+  }
+  if ((f->flags & RF_FUT_CANCEL) && outcome != RF_OUTCOME_NOTRUN) {
+    rf__future_end(f, RF_STATE_CANCELLED, "cancelled while running", NULL);
+    return RF_OK;
+  }
+  switch (outcome) {
+    case RF_OUTCOME_OK: {
+      rf_reader r;
+      const uint8_t *raw;
+      size_t rawlen;
+      rf__reader_init(&r, payload, len);
+      RF_CHECK(rf__read_raw(&r, &raw, &rawlen));
+      RF_ENSURE(r.p == r.end, RF_ECODEC, "malformed message: trailing bytes");
+      rf_blob result = {0};
+      RF_CHECK(rf__blob_set(&result, raw, rawlen));
+      rf__future_end(f, RF_STATE_COMPLETED, NULL, &result);
+      return RF_OK;
+    }
+    case RF_OUTCOME_TRANSIENT:
+      if (f->attempts <= task->opts.retries && co->stop == RF_SIGNAL_NONE) {
+        double delay = retry_delay(co, &task->opts, f->attempts);
+        rf__log(RF_LOG_INFO, rf_future_key(f),
+                "attempt %d failed, retrying in %.3g s: %s", f->attempts,
+                delay, msg);
+        rf__free(f->error);
+        f->error = rf__strdup(msg);
+        f->state = RF_STATE_PENDING;
+        f->t_end = rf__now() + delay;
+        co->retried++;
+        heap_push(co, f);
+        return RF_OK;
+      }
+      /* out of retries: a failure like a permanent one */
+      __attribute__((fallthrough));
+    case RF_OUTCOME_PERMANENT:
+      rf__log(RF_LOG_WARN, rf_future_key(f), "failed after %d attempt%s: %s",
+              f->attempts, f->attempts == 1 ? "" : "s", msg);
+      rf__future_end(f, RF_STATE_FAILED, msg, NULL);
+      return RF_OK;
+    case RF_OUTCOME_CRASHED:
+      rf__log(RF_LOG_WARN, rf_future_key(f), "crashed: %s", msg);
+      rf__future_end(f, RF_STATE_CRASHED, msg, NULL);
+      return RF_OK;
+    case RF_OUTCOME_CANCELLED:
+      rf__future_end(f, RF_STATE_CANCELLED, msg, NULL);
+      return RF_OK;
+    case RF_OUTCOME_NOTRUN:
+      /* Handed back unstarted by a draining worker: not an attempt. */
+      f->attempts--;
+      f->state = RF_STATE_PENDING;
+      f->rank = -1;
+      if (co->stop == RF_SIGNAL_NONE) rf__sched_ready(f);
+      else rf__future_unref(f); /* stays pending; never runs */
+      return RF_OK;
+    case RF_OUTCOME_COUNT_:
+      break;
+  }
+  return rf__error(RF_ECODEC, "malformed message: outcome %d", (int)outcome);
+}
