@@ -245,26 +245,6 @@ rf_status rf__read_str(rf_reader *r, const char **s, size_t *len) {
   return kind == 's' ? RF_OK : bad("expected a string");
 }
 
-/* Make room for the next item of a container that declares n items. The
- * arrays grow with the items actually read, never to the declared count at
- * once: nested headers that each claim every byte left would otherwise
- * multiply the memory one message can demand by the nesting depth. */
-static rf_status grow_for(rf_value *v, uint32_t n) {
-  if (v->count < v->cap) return RF_OK;
-  uint32_t cap = v->cap ? v->cap * 2 : 8;
-  if (cap > n) cap = n;
-  rf_value **items = rf__realloc(v->u.c.items, cap * sizeof *items);
-  if (items == NULL) return rf__error(RF_ENOMEM, "decoding a container");
-  v->u.c.items = items;
-  if (v->type == RF_VALUE_MAP) {
-    char **keys = rf__realloc(v->u.c.keys, cap * sizeof *keys);
-    if (keys == NULL) return rf__error(RF_ENOMEM, "decoding a map");
-    v->u.c.keys = keys;
-  }
-  v->cap = cap;
-  return RF_OK;
-}
-
 static int key_cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -319,7 +299,10 @@ static rf_status value(rf_reader *r, rf_value **out, int depth) {
   v = map ? rf_value_map() : rf_value_list();
   if (v == NULL) return rf__error(RF_ENOMEM, "decoding a container");
   for (uint32_t k = 0; k < n; k++) {
-    rf_status st = grow_for(v, n);
+    /* Arrays grow with the items actually read, never to the declared
+     * count at once: nested headers that each claim every byte left
+     * would otherwise multiply what one message can make us allocate. */
+    rf_status st = rf__value_reserve(v, n);
     if (st != RF_OK) {
       rf_value_free(v);
       return st;

@@ -141,6 +141,9 @@ struct rf_value {
     rf_future *future;
   } u;
 };
+/* Room for one more item (and key) in a list or map, doubling the arrays
+ * but never past limit items. */
+rf_status rf__value_reserve(rf_value *c, uint32_t limit);
 /* Visit every future in value (depth first, in order). */
 typedef rf_status (*rf_future_visit_fn)(rf_future *f, void *user);
 rf_status rf__value_visit_futures(const rf_value *v, rf_future_visit_fn fn,

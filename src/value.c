@@ -74,10 +74,10 @@ rf_value *rf_value_future(rf_future *future) {
   return v;
 }
 
-/* Make room for one more item (and key, for maps). */
-static rf_status grow(rf_value *c) {
+rf_status rf__value_reserve(rf_value *c, uint32_t limit) {
   if (c->count < c->cap) return RF_OK;
-  uint32_t cap = c->cap ? c->cap * 2 : 4;
+  uint64_t cap = c->cap ? (uint64_t)c->cap * 2 : 4;
+  if (cap > limit) cap = limit;
   if (cap <= c->cap) return rf__error(RF_ENOMEM, "container too large");
   rf_value **items = rf__realloc(c->u.c.items, cap * sizeof *items);
   if (items == NULL) return rf__error(RF_ENOMEM, "growing a container");
@@ -87,7 +87,7 @@ static rf_status grow(rf_value *c) {
     if (keys == NULL) return rf__error(RF_ENOMEM, "growing a map");
     c->u.c.keys = keys;
   }
-  c->cap = cap;
+  c->cap = (uint32_t)cap;
   return RF_OK;
 }
 
@@ -101,7 +101,7 @@ rf_status rf_value_list_append(rf_value *list, rf_value *item) {
     st = rf__error(RF_ENOMEM, "rf_value_list_append: no item (out of memory)");
     goto fail;
   }
-  RF_CHECK_GOTO(grow(list), st, fail);
+  RF_CHECK_GOTO(rf__value_reserve(list, UINT32_MAX), st, fail);
   list->u.c.items[list->count++] = item;
   return RF_OK;
 fail:
@@ -132,7 +132,7 @@ rf_status rf_value_map_set(rf_value *map, const char *key, rf_value *item) {
     st = rf__error(RF_ENOMEM, "copying a map key");
     goto fail;
   }
-  RF_CHECK_GOTO(grow(map), st, fail);
+  RF_CHECK_GOTO(rf__value_reserve(map, UINT32_MAX), st, fail);
   map->u.c.keys[map->count] = k;
   map->u.c.items[map->count++] = item;
   return RF_OK;
