@@ -16,6 +16,7 @@
 static _Atomic long fail_countdown = -1;
 static _Atomic int fail_persistent = 0;
 static _Atomic long alloc_total = 0;
+static _Atomic long alloc_live = 0; /* blocks allocated and not freed */
 
 void rf__alloc_fail_after(long n, int persistent) {
   atomic_store(&fail_persistent, persistent);
@@ -23,6 +24,13 @@ void rf__alloc_fail_after(long n, int persistent) {
 }
 
 long rf__alloc_count(void) { return atomic_load(&alloc_total); }
+
+long rf__alloc_live(void) { return atomic_load(&alloc_live); }
+
+static void *counted(void *p) {
+  if (p != NULL) atomic_fetch_add_explicit(&alloc_live, 1, memory_order_relaxed);
+  return p;
+}
 
 /* 1 if this allocation must fail. */
 static int should_fail(void) {
@@ -39,20 +47,25 @@ static int should_fail(void) {
 
 void *rf__malloc(size_t size) {
   if (should_fail()) return NULL;
-  return malloc(size ? size : 1);
+  return counted(malloc(size ? size : 1));
 }
 
 void *rf__calloc(size_t n, size_t size) {
   if (should_fail()) return NULL;
-  return calloc(n ? n : 1, size ? size : 1);
+  return counted(calloc(n ? n : 1, size ? size : 1));
 }
 
 void *rf__realloc(void *ptr, size_t size) {
   if (should_fail()) return NULL;
-  return realloc(ptr, size ? size : 1);
+  void *p = realloc(ptr, size ? size : 1);
+  return ptr == NULL ? counted(p) : p;
 }
 
-void rf__free(void *ptr) { free(ptr); }
+void rf__free(void *ptr) {
+  if (ptr == NULL) return;
+  atomic_fetch_sub_explicit(&alloc_live, 1, memory_order_relaxed);
+  free(ptr);
+}
 
 char *rf__strndup(const char *s, size_t len) {
   char *d = rf__malloc(len + 1);

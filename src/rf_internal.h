@@ -27,6 +27,9 @@ char *rf__strndup(const char *s, size_t len);
  * succeed, then one fails (or all fail when persistent). n < 0 disables. */
 RF_API void rf__alloc_fail_after(long n, int persistent);
 RF_API long rf__alloc_count(void);
+/* Blocks the library has allocated and not freed (tests of bounded
+ * memory count these: unlike RSS they do not depend on the allocator). */
+RF_API long rf__alloc_live(void);
 
 /* ---- status.c: error details and traces ---------------------------------
  * rf__error() records a formatted message for rf_last_error() and returns

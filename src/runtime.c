@@ -59,10 +59,17 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
     if (print) {
       fprintf(stderr, "%s: RANKFLOW_LOG: %s; see --help\n", cli->name,
               rf_last_error());
+    } else {
+      rf__sleep(1.0); /* as below: let rank 0 print first */
     }
     return RF_EXIT_USAGE;
   }
   int code = rf__options_parse(argc, argv, cli, &lib, print);
+  if (code > 0 && !print) {
+    /* mpirun kills every rank as soon as one exits non-zero: give rank 0
+     * the time to print the one line that explains the exit. */
+    rf__sleep(1.0);
+  }
   if (code >= 0) return code;
   rf__log_setup(-1, lib.log_level);
   rf__clock_setup();

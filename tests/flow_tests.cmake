@@ -104,7 +104,7 @@ if(NOT RANKFLOW_SANITIZE)
   endforeach()
 endif()
 
-rf_add_test(test_flow_memory RANKS 1 3 TIMEOUT 180)
+rf_add_test(test_flow_memory INTERNAL RANKS 1 3 TIMEOUT 180)
 # Task log lines: "[rank R] warn  talk-<16 hex>: message"; debug dropped.
 rf_add_test(test_flow_log RANKS 1 2 TIMEOUT 60
             PASS_REGEX "\\[rank [01]\\] warn  talk-[0-9a-f]+: warned from attempt 1")
