@@ -180,9 +180,10 @@ RF_API int rf_runtime_rank(const rf_runtime *rt);
 RF_API int rf_runtime_size(const rf_runtime *rt);
 
 /* The flow: runs on rank 0 only, submits tasks and waits for them.
- * Return RF_OK when the flow finished; RF_EUSAGE for bad input (exit 2);
- * any other status ends the job with exit 3 (RF_ETASK / RF_EUPSTREAM:
- * exit 1; RF_ESTOPPED: exit 75). */
+ * Return RF_OK when the flow finished (exit 0, or 1 if a task failed);
+ * RF_ETASK, RF_EUPSTREAM or RF_ECANCELLED to pass on a task's failure
+ * (exit 1); RF_EUSAGE for bad input (exit 2); RF_ESTOPPED after a signal
+ * (exit 75); any other status ends the job with exit 3. */
 typedef rf_status (*rf_flow_fn)(rf_flow *flow, void *user);
 
 /* Run the flow on rank 0 and the worker loop on every other rank; return
@@ -428,8 +429,8 @@ RF_API rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
 
 /* Submit task once per item of inputs (a list, taken), in order. *out
  * receives an array of *n futures in input order (caller frees with
- * rf_futures_release). On failure nothing stays submitted... except tasks
- * already sent, which are released (they run, their results are dropped).
+ * rf_futures_release). On failure nothing stays submitted: the tasks
+ * submitted so far are cancelled (pending ones never run) and released.
  * Ranks: rank 0. */
 RF_API rf_status rf_map(rf_flow *flow, const rf_task *task, rf_value *inputs,
                         rf_future ***out, size_t *n);
@@ -487,9 +488,10 @@ RF_API rf_status rf_future_cancel(rf_future *future);
 RF_API void rf_future_release(rf_future *future);
 
 /* Iterate futures in the order they end, each exactly once.
- * create borrows futures[0..n) (they must stay unreleased until the
- * iterator is freed); next waits for the next one to end and gives it in
- * *out, or *out = NULL when all have been given. next returns wait errors
+ * create borrows futures[0..n) (distinct, and unreleased until the
+ * iterator is freed; a future may be in one iterator at a time: RF_EINVAL
+ * otherwise); next waits for the next one to end and gives it in *out, or
+ * *out = NULL when all have been given. next returns wait errors
  * (RF_ESTOPPED ...). Ranks: rank 0. */
 RF_API rf_status rf_as_completed_create(rf_flow *flow, rf_future **futures,
                                         size_t n, rf_as_completed **out);

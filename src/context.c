@@ -132,6 +132,12 @@ rf_status rf__attempt_run(rf_runtime *rt, const rf_task *task, uint64_t id,
       snprintf(why, sizeof why, "result cannot be encoded: %s",
                est != RF_OK ? rf_last_error() : "out of memory");
       set_message(res, RF_OUTCOME_PERMANENT, why);
+    } else if (res->payload.len > RF_MAX_VALUE) {
+      char why[160];
+      snprintf(why, sizeof why,
+               "result of %zu bytes is over the %zu-byte message limit",
+               res->payload.len, (size_t)RF_MAX_VALUE);
+      set_message(res, RF_OUTCOME_PERMANENT, why);
     }
   } else if (st == RF_ETASK && ctx.failed) {
     set_message(res, ctx.kind == RF_FAIL_TRANSIENT ? RF_OUTCOME_TRANSIENT

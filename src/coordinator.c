@@ -71,27 +71,32 @@ static rf_status fatal(rf_coord *co, rf_status st) {
 
 /* ---- many ranks: messages ------------------------------------------------ */
 
-static rf_status send_small(rf_coord *co, int dest, int tag, int64_t arg,
+/* A control message: [] or [arg] (an exit code, or a task id as uint64). */
+static rf_status send_small(rf_coord *co, int dest, int tag, uint64_t arg,
                             int has_arg) {
   rf_buf b = {0};
   msgpack_packer pk;
   rf__buf_packer(&b, &pk);
   (void)msgpack_pack_array(&pk, has_arg ? 1 : 0);
-  if (has_arg) (void)msgpack_pack_int64(&pk, arg);
+  if (has_arg) (void)msgpack_pack_uint64(&pk, arg);
   return rf__send(co->sendq, dest, tag, &b);
 }
 
-static rf_status tell_workers(rf_coord *co, int tag, int64_t arg) {
+static rf_status tell_workers(rf_coord *co, int tag, int code) {
+  if (tag == RF_TAG_STOP) {
+    if (co->told_workers) return RF_OK; /* each worker hears STOP once */
+    co->told_workers = 1;
+  }
   for (int i = 0; i < co->nworkers; i++) {
-    RF_CHECK(send_small(co, co->workers[i].rank, tag, arg, tag == RF_TAG_STOP));
+    RF_CHECK(send_small(co, co->workers[i].rank, tag, (uint64_t)code,
+                        tag == RF_TAG_STOP));
   }
   return RF_OK;
 }
 
 rf_status rf__coord_cancel_remote(rf_coord *co, rf_future *f) {
   if (co->nworkers == 0 || f->rank < 1) return RF_OK;
-  rf_status st = send_small(co, f->rank, RF_TAG_CANCEL,
-                            (int64_t)rf__future_id(f), 1);
+  rf_status st = send_small(co, f->rank, RF_TAG_CANCEL, rf__future_id(f), 1);
   return st == RF_OK ? RF_OK : fatal(co, st);
 }
 
@@ -104,10 +109,11 @@ static rf_status send_batch(rf_coord *co, rf_worker_slot *w, uint32_t max) {
   /* The count is patched in when the batch is complete. */
   static const uint8_t header[5] = {0xdd, 0, 0, 0, 0};
   if (rf__buf_append(&b, header, sizeof header) != RF_OK) return RF_ENOMEM;
-  while (count < max) {
+  while (count < max && b.len < RF_BATCH_BYTES) {
     rf_future *f = rf__sched_pop(co);
     if (f == NULL) break;
     rf_status st = rf__sched_prepare(co, f);
+    if (st == RF_ETASK) continue; /* too large: failed, not sent */
     if (st != RF_OK) {
       rf__buf_free(&b);
       return st;
@@ -230,13 +236,13 @@ static rf_status on_message(rf_coord *co, int src, int tag) {
     }
     case RF_TAG_SIGNAL: {
       uint32_t n;
-      int64_t kind;
+      uint64_t kind;
       RF_CHECK(rf__read_array(&r, &n));
       RF_ENSURE(n == 1, RF_ECODEC, "malformed message: signal");
-      RF_CHECK(rf__read_int(&r, &kind));
+      RF_CHECK(rf__read_uint(&r, &kind));
       RF_ENSURE(kind == RF_SIGNAL_DRAIN || kind == RF_SIGNAL_STOP, RF_ECODEC,
-                "malformed message: signal %" PRId64, kind);
-      if (kind > co->stop) {
+                "malformed message: signal %" PRIu64, kind);
+      if ((int)kind > co->stop) {
         rf__log(RF_LOG_WARN, NULL, "rank %d got %s: %s", src,
                 kind == RF_SIGNAL_STOP ? "SIGTERM/SIGINT" : "SIGUSR1",
                 kind == RF_SIGNAL_STOP ? "stopping" : "draining");
@@ -285,7 +291,6 @@ static rf_status check_signals(rf_coord *co) {
           co, sig == RF_SIGNAL_STOP ? RF_TAG_STOP : RF_TAG_DRAIN,
           RF_EXIT_STOPPED);
       if (st != RF_OK) return fatal(co, st);
-      if (sig == RF_SIGNAL_STOP) co->told_workers = 1;
     }
   }
   return RF_OK;
@@ -308,7 +313,14 @@ rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
       int ran;
       rf_status st = rf__local_run_one(co, &ran);
       if (st != RF_OK) return fatal(co, st);
-      if (ran) continue;
+      if (ran) {
+        /* A timeout holds between tasks too, as with many ranks. */
+        if (deadline_ns != 0 && rf__mono_ns() >= deadline_ns &&
+            !done(user)) {
+          return rf__error(RF_ETIMEDOUT, "timed out");
+        }
+        continue;
+      }
       if (co->nheap == 0) {
         return rf__error(RF_ESTATE, "waiting on a task that cannot run");
       }
@@ -346,7 +358,8 @@ static void drain(rf_coord *co) {
   uint64_t until = rf__mono_ns() + (uint64_t)(DRAIN_GRACE_S * 1e9);
   rf__backoff_reset(&bo);
   while (co->fatal == RF_OK && in_flight(co) > 0 && rf__mono_ns() < until &&
-         rf__signal_requested() != RF_SIGNAL_STOP) {
+         rf__signal_requested() != RF_SIGNAL_STOP &&
+         co->stop != RF_SIGNAL_STOP) {
     int got = 0;
     rf_status st = poll_messages(co, &got);
     if (st != RF_OK) {
@@ -419,14 +432,11 @@ int rf__coord_finish_flow(rf_coord *co, rf_status flow_status) {
   if (co->nworkers > 0) {
     /* Every worker leaves with rank 0's code; after a stop they already
      * have 75 and wait in the final barrier. */
-    if (!co->told_workers) {
-      rf_status st = tell_workers(co, RF_TAG_STOP, code);
-      if (st != RF_OK) {
-        rf__log(RF_LOG_ERROR, NULL, "telling workers to stop: %s",
-                rf_last_error());
-        return -RF_EXIT_INTERNAL; /* the ranks cannot leave together */
-      }
-      co->told_workers = 1;
+    rf_status st = tell_workers(co, RF_TAG_STOP, code);
+    if (st != RF_OK) {
+      rf__log(RF_LOG_ERROR, NULL, "telling workers to stop: %s",
+              rf_last_error());
+      return -RF_EXIT_INTERNAL; /* the ranks cannot leave together */
     }
     rf_backoff bo;
     rf__backoff_reset(&bo);

@@ -268,6 +268,23 @@ static rf_status visit_dep(rf_future *up, void *user) {
   return RF_OK;
 }
 
+/* Undo one edge from up to down, if there is one (a failed submit). */
+static rf_status unwire_dep(rf_future *up, void *user) {
+  rf_future *down = user;
+  if (up->co != down->co || rf__state_final((rf_state)up->state)) return RF_OK;
+  struct rf_deps *d = up->u.live.deps;
+  for (uint32_t i = d ? d->n : 0; i-- > 0;) {
+    if (d->items[i] != down) continue;
+    memmove(&d->items[i], &d->items[i + 1],
+            (d->n - i - 1) * sizeof d->items[0]);
+    d->n--;
+    down->waiting--;
+    rf__future_unref(down);
+    break;
+  }
+  return RF_OK;
+}
+
 /* Let workers start while the flow is still submitting; at one rank tasks
  * stay deferred until the flow blocks. An error here is kept by the
  * coordinator (fatal or stop) and surfaces at the flow's next wait: the
@@ -321,6 +338,11 @@ rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
     st = rf__error(RF_ENOMEM, "encoding the argument of %s", task->name);
     goto fail_slot;
   }
+  if (co->scratch.len > RF_MAX_VALUE) {
+    st = rf__error(RF_EINVAL, "argument of %s: %zu bytes is over the %zu-byte "
+                   "limit", task->name, co->scratch.len, (size_t)RF_MAX_VALUE);
+    goto fail_slot;
+  }
   f->key = XXH3_64bits_withSeed(co->scratch.data, co->scratch.len,
                                 task->name_hash);
   dep_walk w = {f, NULL, RF_OK};
@@ -337,9 +359,11 @@ rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
      * then. Until then it sits in its slot as pending. */
     st = rf__value_visit_futures(arg, visit_dep, &w);
     if (st != RF_OK) {
-      f->flags &= (uint8_t)~RF_FUT_HELD;
-      f->refs--; /* the flow never sees this future */
-      f->state = RF_STATE_CANCELLED;
+      /* Unwire the edges made before the failure; then nothing refers to
+       * f and it goes with its argument, as if never submitted. */
+      rf_status ignored = rf__value_visit_futures(arg, unwire_dep, f);
+      (void)ignored;
+      f->refs--; /* the flow's; the edges' went with them */
       if (f->refs == 0) destroy(f);
       return st;
     }
@@ -395,6 +419,9 @@ rf_status rf_map(rf_flow *flow, const rf_task *task, rf_value *inputs,
   }
   rf_value_free(inputs);
   if (st != RF_OK) {
+    /* Nothing stays submitted: pending tasks never run, any already sent
+     * are cancelled (their results dropped). */
+    for (size_t k = 0; k < i; k++) (void)rf_future_cancel(futs[k]);
     rf_futures_release(futs, i);
     return st;
   }
@@ -426,7 +453,10 @@ static int is_final(void *user) {
 rf_status rf_future_wait(rf_future *f, double timeout) {
   if (rf__state_final((rf_state)f->state)) return RF_OK;
   uint64_t deadline = 0;
-  if (timeout >= 0) deadline = rf__mono_ns() + (uint64_t)(timeout * 1e9) + 1;
+  /* Beyond ten years is no limit (and keeps the conversion defined). */
+  if (timeout >= 0 && timeout < 3.2e8) {
+    deadline = rf__mono_ns() + (uint64_t)(timeout * 1e9) + 1;
+  }
   return rf__coord_progress(f->co, is_final, f, deadline);
 }
 
@@ -534,13 +564,20 @@ rf_status rf_as_completed_create(rf_flow *flow, rf_future **futures, size_t n,
   for (size_t i = 0; i < n; i++) {
     rf_future *f = futures[i];
     if (f->watcher != NULL) {
+      rf_status st = rf__error(RF_EINVAL, "%s is %s", rf_future_key(f),
+                               f->watcher == it
+                                   ? "given twice to one as-completed iterator"
+                                   : "already in another as-completed iterator");
+      it->n = i; /* only these were marked */
       rf_as_completed_free(it);
-      return rf__error(RF_ESTATE,
-                       "%s is already in another as-completed iterator",
-                       rf_future_key(f));
+      return st;
     }
-    if (rf__state_final((rf_state)f->state)) watcher_push(it, f);
-    else f->watcher = it;
+    f->watcher = it; /* also marks finished ones, to catch duplicates */
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (rf__state_final((rf_state)futures[i]->state)) {
+      watcher_push(it, futures[i]);
+    }
   }
   *out = it;
   return RF_OK;

@@ -15,7 +15,9 @@ rf_status rf__local_run_one(rf_coord *co, int *ran) {
   rf_future *f = rf__sched_pop(co);
   if (f == NULL) return RF_OK;
   *ran = 1;
-  RF_CHECK(rf__sched_prepare(co, f));
+  rf_status st = rf__sched_prepare(co, f);
+  if (st == RF_ETASK) return RF_OK; /* too large: failed, not run */
+  RF_CHECK(st);
   f->state = RF_STATE_RUNNING;
   f->attempts++;
   f->rank = 0;
@@ -23,7 +25,7 @@ rf_status rf__local_run_one(rf_coord *co, int *ran) {
   rf_attempt_result res;
   memset(&res, 0, sizeof res);
   res.payload = co->rbuf; /* reuse one buffer for every inline attempt */
-  rf_status st = rf__attempt_run(co->rt, co->reg->tasks[f->task],
+  st = rf__attempt_run(co->rt, co->reg->tasks[f->task],
                                  rf__future_id(f), f->key, f->attempts,
                                  rf__blob_data(&f->u.live.arg), f->u.live.arg.len, NULL,
                                  NULL, &res);

@@ -155,6 +155,10 @@ rf_status rf__value_visit_futures(const rf_value *v, rf_future_visit_fn fn,
 /* ---- codec.c: values and messages to bytes and back --------------------- */
 /* Largest message a rank accepts, and the deepest nesting of values. */
 #define RF_MAX_MESSAGE ((size_t)1 << 30)
+/* Largest single encoded argument or result (room left for the framing),
+ * and the size at which a batch of tasks or outcomes is sent as it is. */
+#define RF_MAX_VALUE (RF_MAX_MESSAGE - 4096)
+#define RF_BATCH_BYTES ((size_t)8 << 20)
 #define RF_MAX_DEPTH 64
 
 /* How futures inside a value are written. */
@@ -250,7 +254,7 @@ struct rf_future {
   int32_t rank;           /* rank of the last attempt, -1 if none */
   uint32_t waiting;       /* upstream futures not ended yet */
   uint64_t key;
-  double t_submit, t_start, t_end; /* t_end doubles as retry time */
+  double t_submit, t_start, t_end;
   /* What a task needs until it ends and what it has after never coexist,
    * so they share storage: a million finished tasks stay small. */
   union {
@@ -273,6 +277,10 @@ struct rf_deps {
   uint32_t n, cap;
   rf_future *items[];
 };
+typedef struct rf_retry {
+  double at; /* when the task may run again (wall clock) */
+  rf_future *f;
+} rf_retry;
 struct rf_ending {
   rf_future *f;
   struct rf_deps *deps;
@@ -319,7 +327,7 @@ struct rf_coord {
   /* ready queue (FIFO) and retry heap (by time) */
   rf_future *ready_head, *ready_tail;
   size_t nready;
-  rf_future **heap;
+  struct rf_retry *heap;
   size_t nheap, capheap;
   /* futures whose end is being propagated to dependents */
   struct rf_ending *ending;
@@ -362,7 +370,8 @@ int rf__sched_release_retries(rf_coord *co);
 /* The earlier of deadline (0: none) and the next retry's due time. */
 uint64_t rf__sched_next_wake(rf_coord *co, uint64_t deadline);
 /* Replace the futures in f's argument by their results, once, before the
- * first dispatch. */
+ * first dispatch. RF_ETASK: the resolved argument is too large to send;
+ * the task has been failed (and may be freed): skip it. */
 rf_status rf__sched_prepare(rf_coord *co, rf_future *f);
 /* How many tasks the next batch for worker w may hold (0: none now), from
  * the head task's measured duration avg_ns (0: unknown). */

@@ -18,12 +18,15 @@
 #define BATCH_MAX 4096        /* tasks per batch */
 #define PREFETCH_MAX_NS 5e6   /* longer tasks are sent one at a time */
 
-/* ---- retry heap (min-heap on the retry time kept in t_end) -------------- */
+/* ---- retry heap ----------------------------------------------------------
+ * A min-heap of (retry time, task). The time is the entry's own, not the
+ * future's: a task cancelled while it waits ends (and gets an end time)
+ * without disturbing the heap; it is dropped when its entry comes due. */
 
-static void heap_push(rf_coord *co, rf_future *f) {
+static void heap_push(rf_coord *co, rf_future *f, double at) {
   if (co->nheap == co->capheap) {
     size_t cap = co->capheap ? co->capheap * 2 : 64;
-    rf_future **h = rf__realloc(co->heap, cap * sizeof *h);
+    rf_retry *h = rf__realloc(co->heap, cap * sizeof *h);
     if (h == NULL) {
       /* No room to wait: retry at once rather than lose the task. */
       rf__sched_ready(f);
@@ -36,22 +39,22 @@ static void heap_push(rf_coord *co, rf_future *f) {
   size_t i = co->nheap++;
   while (i > 0) {
     size_t p = (i - 1) / 2;
-    if (co->heap[p]->t_end <= f->t_end) break;
+    if (co->heap[p].at <= at) break;
     co->heap[i] = co->heap[p];
     i = p;
   }
-  co->heap[i] = f;
+  co->heap[i] = (rf_retry){at, f};
 }
 
 static rf_future *heap_pop(rf_coord *co) {
-  rf_future *top = co->heap[0];
-  rf_future *last = co->heap[--co->nheap];
+  rf_future *top = co->heap[0].f;
+  rf_retry last = co->heap[--co->nheap];
   size_t i = 0;
   for (;;) {
     size_t c = 2 * i + 1;
     if (c >= co->nheap) break;
-    if (c + 1 < co->nheap && co->heap[c + 1]->t_end < co->heap[c]->t_end) c++;
-    if (last->t_end <= co->heap[c]->t_end) break;
+    if (c + 1 < co->nheap && co->heap[c + 1].at < co->heap[c].at) c++;
+    if (last.at <= co->heap[c].at) break;
     co->heap[i] = co->heap[c];
     i = c;
   }
@@ -63,7 +66,7 @@ static rf_future *heap_pop(rf_coord *co) {
 int rf__sched_release_retries(rf_coord *co) {
   int moved = 0;
   double now = co->nheap ? rf__now() : 0;
-  while (co->nheap > 0 && co->heap[0]->t_end <= now) {
+  while (co->nheap > 0 && co->heap[0].at <= now) {
     rf_future *f = heap_pop(co);
     if (rf__state_final((rf_state)f->state)) rf__future_unref(f);
     else rf__sched_ready(f);
@@ -86,12 +89,14 @@ static double retry_delay(rf_coord *co, const rf_task_options *o, int n) {
   if (o->retry_jitter > 0) {
     d *= 1.0 + o->retry_jitter * (2.0 * uniform01(co) - 1.0);
   }
+  if (!(d < 1e7)) d = 1e7; /* back-off without a cap must stay finite */
   return d > 0 ? d : 0;
 }
 
 uint64_t rf__sched_next_wake(rf_coord *co, uint64_t deadline) {
   if (co->nheap == 0) return deadline;
-  double wait = co->heap[0]->t_end - rf__now();
+  double wait = co->heap[0].at - rf__now();
+  if (wait > 3600) wait = 3600; /* a far retry: look again in an hour */
   uint64_t due = rf__mono_ns() + (wait > 0 ? (uint64_t)(wait * 1e9) : 0);
   return (deadline == 0 || due < deadline) ? due : deadline;
 }
@@ -141,6 +146,13 @@ rf_status rf__sched_prepare(rf_coord *co, rf_future *f) {
   rf__buf_packer(&co->scratch, &pk);
   RF_CHECK(rf__value_pack(&pk, f->u.live.tree, RF_PACK_RESOLVE, NULL));
   if (co->scratch.oom) return rf__error(RF_ENOMEM, "resolving an argument");
+  if (co->scratch.len > RF_MAX_VALUE) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "argument of %zu bytes is over the %zu-byte limit",
+             co->scratch.len, (size_t)RF_MAX_VALUE);
+    rf__future_end(f, RF_STATE_FAILED, msg, NULL);
+    return RF_ETASK;
+  }
   RF_CHECK(rf__blob_set(&f->u.live.arg, co->scratch.data, co->scratch.len));
   rf_value_free(f->u.live.tree);
   f->u.live.tree = NULL;
@@ -219,9 +231,8 @@ rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
         rf__free(f->error);
         f->error = rf__strdup(msg);
         f->state = RF_STATE_PENDING;
-        f->t_end = rf__now() + delay;
         co->retried++;
-        heap_push(co, f);
+        heap_push(co, f, rf__now() + delay);
         return RF_OK;
       }
       /* out of retries: a failure like a permanent one */
@@ -243,8 +254,9 @@ rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
       f->attempts--;
       f->state = RF_STATE_PENDING;
       f->rank = -1;
+      /* Stopping: it stays pending (never runs) and keeps its live
+       * reference, which a cancel or the tear-down releases. */
       if (co->stop == RF_SIGNAL_NONE) rf__sched_ready(f);
-      else rf__future_unref(f); /* stays pending; never runs */
       return RF_OK;
     case RF_OUTCOME_COUNT_:
       break;

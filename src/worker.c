@@ -43,6 +43,8 @@ typedef struct {
   uint64_t first_result_ns, last_poll_ns;
   rf_attempt_result res;
   const wtask *running;
+  int running_cancelled; /* rank 0 cancelled the running task */
+  rf_status probe_error; /* met while a task was running */
   int stop_code;      /* -1 until rank 0 says leave */
   int signalled;      /* signal kind already reported to rank 0 */
   int broken;         /* an error was reported; run nothing more */
@@ -103,12 +105,13 @@ static rf_status flush(worker *w) {
   return rf__send(w->sendq, 0, RF_TAG_RESULTS, &w->results);
 }
 
-static rf_status send_small(worker *w, int tag, int64_t arg) {
+/* A control message [arg]: a task id or a signal kind. */
+static rf_status send_small(worker *w, int tag, uint64_t arg) {
   rf_buf b = {0};
   msgpack_packer pk;
   rf__buf_packer(&b, &pk);
   (void)msgpack_pack_array(&pk, 1);
-  (void)msgpack_pack_int64(&pk, arg);
+  (void)msgpack_pack_uint64(&pk, arg);
   return rf__send(w->sendq, 0, tag, &b);
 }
 
@@ -119,6 +122,11 @@ static rf_status on_work(worker *w) {
   uint32_t n;
   rf__reader_init(&r, w->rbuf.data, w->rbuf.len);
   RF_CHECK(rf__read_array(&r, &n));
+  /* Each task takes at least 7 bytes: refuse counts the bytes cannot hold
+   * before allocating a slot per declared task. */
+  RF_ENSURE(n <= (size_t)(r.end - r.p) / 7, RF_ECODEC,
+            "malformed message: batch of %u tasks in %zu bytes", n,
+            (size_t)(r.end - r.p));
   batch *b = rf__calloc(1, sizeof *b);
   if (b == NULL) return rf__error(RF_ENOMEM, "receiving a batch");
   b->tasks = rf__calloc(n ? n : 1, sizeof *b->tasks);
@@ -170,15 +178,18 @@ static rf_status on_work(worker *w) {
   return RF_OK;
 }
 
-/* Mark a queued or running task cancelled; 1 if it is the running one. */
-static int on_cancel(worker *w, uint64_t id) {
-  if (w->running != NULL && w->running->id == id) return 1;
+/* Mark a queued or running task cancelled. A task already finished is
+ * left alone: rank 0 drops its result. */
+static void on_cancel(worker *w, uint64_t id) {
+  if (w->running != NULL && w->running->id == id) {
+    w->running_cancelled = 1;
+    return;
+  }
   for (batch *b = w->head; b != NULL; b = b->next) {
     for (uint32_t i = b->next_task; i < b->n; i++) {
       if (b->tasks[i].id == id) b->tasks[i].cancelled = 1;
     }
   }
-  return 0;
 }
 
 /* Hand back every task not started yet (drain). */
@@ -192,29 +203,31 @@ static rf_status give_back(worker *w) {
   return flush(w);
 }
 
-static rf_status read_one_int(worker *w, int64_t *v) {
+static rf_status read_one_uint(worker *w, uint64_t *v) {
   rf_reader r;
   uint32_t n;
   rf__reader_init(&r, w->rbuf.data, w->rbuf.len);
   RF_CHECK(rf__read_array(&r, &n));
   RF_ENSURE(n == 1, RF_ECODEC, "malformed message: expected one integer");
-  RF_CHECK(rf__read_int(&r, v));
+  RF_CHECK(rf__read_uint(&r, v));
   RF_ENSURE(r.p == r.end, RF_ECODEC, "malformed message: trailing bytes");
   return RF_OK;
 }
 
 static rf_status on_message(worker *w, int src, int tag) {
-  int64_t v;
+  uint64_t v;
   RF_ENSURE(src == 0, RF_ECODEC, "malformed message: from rank %d", src);
   switch (tag) {
     case RF_TAG_WORK:
       return on_work(w);
     case RF_TAG_CANCEL:
-      RF_CHECK(read_one_int(w, &v));
-      (void)on_cancel(w, (uint64_t)v);
+      RF_CHECK(read_one_uint(w, &v));
+      on_cancel(w, v);
       return RF_OK;
     case RF_TAG_STOP:
-      RF_CHECK(read_one_int(w, &v));
+      RF_CHECK(read_one_uint(w, &v));
+      RF_ENSURE(v <= 255, RF_ECODEC, "malformed message: exit code %llu",
+                (unsigned long long)v);
       w->stop_code = (int)v;
       return RF_OK;
     case RF_TAG_DRAIN:
@@ -240,33 +253,16 @@ static rf_status poll(worker *w, int *got) {
   return rf__sendq_progress(w->sendq);
 }
 
-/* Called by a running task's rf_ctx_cancelled(): take only cancels and
- * stops, leave work for later. */
+/* Called by a running task's rf_ctx_cancelled(): take every message from
+ * rank 0 in the order sent, so a cancel never overtakes the batch holding
+ * its task (work is queued for later; a stop or drain is noted). An error
+ * is kept for the main loop to report, and stops the task. */
 static int cancel_probe(void *user, uint64_t id) {
   worker *w = user;
-  int cancelled = 0;
-  static const int tags[] = {RF_TAG_CANCEL, RF_TAG_STOP};
+  int got;
   (void)id;
-  for (size_t k = 0; k < 2; k++) {
-    for (;;) {
-      int any, src, tag;
-      if (rf__recv_any(w->rt->comm, 0, tags[k], &w->rbuf, &any, &src, &tag) !=
-          RF_OK) {
-        return 1; /* MPI is failing: stop the task; the loop reports it */
-      }
-      if (!any) break;
-      if (on_message(w, src, tag) != RF_OK) return 1;
-      if (tag == RF_TAG_CANCEL) {
-        int64_t v;
-        if (read_one_int(w, &v) == RF_OK && w->running &&
-            (uint64_t)v == w->running->id) {
-          cancelled = 1;
-        }
-      }
-      if (w->stop_code >= 0) cancelled = 1;
-    }
-  }
-  return cancelled;
+  if (w->probe_error == RF_OK) w->probe_error = poll(w, &got);
+  return w->running_cancelled || w->stop_code >= 0 || w->probe_error != RF_OK;
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -291,14 +287,20 @@ static rf_status run_one(worker *w, const wtask *t) {
     return add_note(w, t->id, RF_OUTCOME_CANCELLED, "cancelled before it ran");
   }
   if (t->report_start) {
-    RF_CHECK(send_small(w, RF_TAG_STARTED, (int64_t)t->id));
+    RF_CHECK(send_small(w, RF_TAG_STARTED, t->id));
   }
   const rf_task *task = rf__registry_at(&w->rt->reg, t->task);
   w->running = t;
+  w->running_cancelled = 0;
   rf_status st = rf__attempt_run(w->rt, task, t->id, t->key, (int)t->attempt,
                                  t->arg, t->arglen, cancel_probe, w, &w->res);
   w->running = NULL;
   RF_CHECK(st);
+  if (w->probe_error != RF_OK) {
+    st = w->probe_error;
+    w->probe_error = RF_OK;
+    return st;
+  }
   return add_result(w, t->id, w->res.outcome, w->res.payload.data,
                     w->res.payload.len, w->res.t0, w->res.t1);
 }
@@ -327,7 +329,9 @@ static void check_signal(worker *w) {
   w->signalled = sig;
   /* Rank 0 usually got the same signal; telling it anyway covers a signal
    * sent to one rank only. */
-  if (send_small(w, RF_TAG_SIGNAL, sig) != RF_OK) (void)report(w, RF_EMPI);
+  if (send_small(w, RF_TAG_SIGNAL, (uint64_t)sig) != RF_OK) {
+    (void)report(w, RF_EMPI);
+  }
   if (sig == RF_SIGNAL_DRAIN && !w->draining) {
     w->draining = 1;
     rf_status st = give_back(w);
@@ -358,7 +362,8 @@ int rf__worker_run(rf_runtime *rt) {
       st = run_one(&w, t);
       uint64_t now = rf__mono_ns();
       if (st == RF_OK &&
-          (batch_done(&w) || now - w.first_result_ns > RESULT_MAX_AGE_NS)) {
+          (batch_done(&w) || now - w.first_result_ns > RESULT_MAX_AGE_NS ||
+           w.results.len >= RF_BATCH_BYTES)) {
         st = flush(&w);
       }
       if (st == RF_OK && (batch_done(&w) ||

@@ -112,3 +112,12 @@ set_tests_properties(test_flow_log_np2 PROPERTIES FAIL_REGULAR_EXPRESSION "a deb
 set_property(TEST test_flow_log_np1 APPEND PROPERTY ENVIRONMENT RANKFLOW_LOG=debug)
 set_property(TEST test_flow_log_np1 PROPERTY PASS_REGULAR_EXPRESSION
              "\\[rank 0\\] debug talk-[0-9a-f]+: a debug line")
+
+# Regressions found in review, each once a reproducer.
+rf_add_test(test_regress_drain_cancel RANKS 2 TIMEOUT 60)
+rf_add_test(test_regress_submit_oom INTERNAL RANKS 1 TIMEOUT 60 LABELS fault)
+rf_add_test(test_regress_retry_heap RANKS 1 TIMEOUT 60)
+rf_add_test(test_regress_timeout_inline RANKS 1 TIMEOUT 60)
+rf_add_test(test_regress_map_fail RANKS 1 2 TIMEOUT 60 FAIL_REGEX "ran although")
+rf_add_test(test_regress_cancel_overtake RANKS 2 TIMEOUT 60 FAIL_REGEX "ran to the end")
+rf_add_test(test_regress_wire_id INTERNAL RANKS 2 TIMEOUT 60)
