@@ -28,6 +28,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <mpi.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -113,6 +116,10 @@ typedef struct rf_ctx rf_ctx;               /* a running attempt's context */
 typedef struct rf_future rf_future;         /* a submitted task */
 typedef struct rf_value rf_value;           /* a typed value */
 typedef struct rf_as_completed rf_as_completed;
+typedef struct rf_frame rf_frame;           /* a small columnar table */
+typedef struct rf_timeseries rf_timeseries; /* a planned synthetic dataset */
+typedef struct rf_step rf_step;             /* a registered collective step */
+typedef struct rf_step_ctx rf_step_ctx;     /* a running step's context */
 
 /* ------------------------------------------------------------------------
  * Command line
@@ -238,7 +245,8 @@ typedef enum {
   RF_VALUE_BYTES,
   RF_VALUE_LIST,
   RF_VALUE_MAP,
-  RF_VALUE_FUTURE
+  RF_VALUE_FUTURE,
+  RF_VALUE_FRAME
 } rf_value_type;
 
 /* Constructors. Caller frees with rf_value_free() unless the value is
@@ -500,6 +508,214 @@ RF_API void rf_as_completed_free(rf_as_completed *it);
 
 /* The runtime behind a flow (for rank and size). Ranks: rank 0. */
 RF_API rf_runtime *rf_flow_runtime(rf_flow *flow);
+
+/* ------------------------------------------------------------------------
+ * Collective steps
+ * ------------------------------------------------------------------------
+ * Some work needs every rank at once in the middle of a flow: creating,
+ * flushing or closing a parallel HDF5 file. A step is a function every
+ * rank runs together: the flow calls rf_flow_step on rank 0, each worker
+ * enters the step as soon as its current task returns (queued tasks wait),
+ * all ranks meet on the step's own communicator without spinning, run the
+ * function, and learn whether every rank succeeded. Tasks must never make
+ * collective calls themselves; steps exist for that. */
+typedef rf_status (*rf_step_fn)(rf_step_ctx *ctx);
+
+/* Register a step under a unique name, like a task: every rank, same
+ * order, before rf_run (the registries are compared at start-up).
+ * Errors: RF_EINVAL (bad or repeated name, after rf_run), RF_ENOMEM.
+ * Ranks: all. */
+RF_API rf_status rf_step_register(rf_runtime *rt, const char *name,
+                                  rf_step_fn fn, rf_step **out);
+
+/* Run step on every rank with arg (borrowed; NULL for none; no futures)
+ * and wait for all. Returns RF_OK when every rank's function returned
+ * RF_OK; otherwise RF_ETASK naming the lowest failing rank (each failing
+ * rank logs its own reason); RF_ESTOPPED if the job is stopping (the step
+ * is not started); or an error that ends the job (RF_EMPI ...).
+ * Ranks: rank 0 (the flow); the workers run it between tasks. */
+RF_API rf_status rf_flow_step(rf_flow *flow, const rf_step *step,
+                              const rf_value *arg);
+
+/* Inside a step: the communicator of all ranks (world order; the step's
+ * own, so collectives there never meet rankflow's messages), this rank,
+ * the size, the argument (borrowed), and the runtime.
+ * Ranks: inside a step. Threads: the MPI thread. */
+RF_API MPI_Comm rf_step_comm(const rf_step_ctx *ctx);
+RF_API int rf_step_rank(const rf_step_ctx *ctx);
+RF_API int rf_step_size(const rf_step_ctx *ctx);
+RF_API const rf_value *rf_step_arg(const rf_step_ctx *ctx);
+RF_API rf_runtime *rf_step_runtime(const rf_step_ctx *ctx);
+
+/* ------------------------------------------------------------------------
+ * Frames
+ * ------------------------------------------------------------------------
+ * A frame is a small columnar table: R rows named by string labels (the
+ * index) and C named columns, each float64 or int64. Frames are values:
+ * a task can return one (rf_value_frame) and the codec carries it. */
+typedef enum { RF_COLUMN_F64, RF_COLUMN_I64 } rf_column_type;
+
+/* A frame of nrows rows, no columns yet, labels "" (caller frees with
+ * rf_frame_free). RF_ENOMEM. Ranks: any. Threads: any thread. */
+RF_API rf_status rf_frame_create(size_t nrows, rf_frame **out);
+
+/* Set the label of row (copied). RF_EINVAL if row is out of range or the
+ * label is NULL. Ranks: any. Threads: any thread. */
+RF_API rf_status rf_frame_set_label(rf_frame *frame, size_t row,
+                                    const char *label);
+
+/* Append a column named name (copied) holding values[0..nrows) (copied).
+ * RF_EINVAL for a NULL or repeated name. Ranks: any. Threads: any thread. */
+RF_API rf_status rf_frame_add_f64(rf_frame *frame, const char *name,
+                                  const double *values);
+RF_API rf_status rf_frame_add_i64(rf_frame *frame, const char *name,
+                                  const int64_t *values);
+
+/* Shape, labels, names, types and data (borrowed). rf_frame_f64 is NULL
+ * unless column col is float64 (rf_frame_i64 likewise).
+ * Ranks: any. Threads: any thread. */
+RF_API size_t rf_frame_rows(const rf_frame *frame);
+RF_API size_t rf_frame_columns(const rf_frame *frame);
+RF_API const char *rf_frame_label(const rf_frame *frame, size_t row);
+RF_API const char *rf_frame_column_name(const rf_frame *frame, size_t col);
+RF_API rf_column_type rf_frame_column_type(const rf_frame *frame, size_t col);
+RF_API const double *rf_frame_f64(const rf_frame *frame, size_t col);
+RF_API const int64_t *rf_frame_i64(const rf_frame *frame, size_t col);
+
+/* 1 if a and b have the same labels, names, types and bitwise-equal
+ * values, else 0. Ranks: any. Threads: any thread. */
+RF_API int rf_frame_equal(const rf_frame *a, const rf_frame *b);
+
+/* Deep copy; NULL when out of memory. Free; NULL is ignored.
+ * Ranks: any. Threads: any thread. */
+RF_API rf_frame *rf_frame_copy(const rf_frame *frame);
+RF_API void rf_frame_free(rf_frame *frame);
+
+/* Print as pandas prints a frame (labels left, columns right-aligned,
+ * values in pandas' %e style), one line per row plus a header. RF_EIO if
+ * the stream fails. Ranks: any. Threads: any thread. */
+RF_API rf_status rf_frame_print(const rf_frame *frame, FILE *out);
+
+/* A value holding frame (taken); NULL when out of memory (the frame is
+ * freed). rf_value_get_frame gives it back (borrowed), RF_EINVAL for
+ * another type. Ranks: any. Threads: any thread. */
+RF_API rf_value *rf_value_frame(rf_frame *frame);
+RF_API rf_status rf_value_get_frame(const rf_value *value,
+                                    const rf_frame **out);
+
+/* ------------------------------------------------------------------------
+ * Frames in HDF5 (pandas' fixed layout)
+ * ------------------------------------------------------------------------ */
+
+/* Write frame under key (e.g. "summary") of a new HDF5 file at path, in
+ * the layout pandas.read_hdf(path, key) reads as it is; h5dump and h5py
+ * read it too. attrs (a map of string, int or double values, or NULL)
+ * become attributes of the frame's group; run (same, or NULL) attributes
+ * of a separate "/run" group, for facts about the run kept out of the
+ * frame. The file appears whole: written under a temporary name in the
+ * same directory, flushed, then renamed over path. Objects are created
+ * without time stamps, so equal frames give equal files.
+ * Errors: RF_EIO (path cannot be created: nothing is left behind),
+ * RF_EHDF5, RF_EINVAL (bad key or attribute), RF_ENOMEM.
+ * Ranks: any (one rank at a time per file). Threads: the MPI thread. */
+RF_API rf_status rf_frame_write_hdf5(const char *path, const char *key,
+                                     const rf_frame *frame,
+                                     const rf_value *attrs,
+                                     const rf_value *run);
+
+/* Read a frame written by rf_frame_write_hdf5 (or by pandas, float64 and
+ * int64 blocks, string index). RF_EIO (cannot open), RF_EHDF5 / RF_EUSAGE
+ * (not such a frame, with the reason), RF_ENOMEM.
+ * Ranks: any. Threads: the MPI thread. */
+RF_API rf_status rf_frame_read_hdf5(const char *path, const char *key,
+                                    rf_frame **out);
+
+/* ------------------------------------------------------------------------
+ * Synthetic timeseries (dask.datasets.timeseries as a plan)
+ * ------------------------------------------------------------------------
+ * A plan of partitions exactly as pandas' date_range(start, end,
+ * freq=partition_freq) bounds them: partition i holds the rows at freq in
+ * [bound i, bound i+1). Dates: YYYY, YYYY-MM, YYYY-MM-DD or
+ * YYYY-MM-DDTHH:MM:SS (UTC, no zone). Frequencies: a positive count with
+ * s, min, h, d or w (w anchored on Sunday, as pandas' W-SUN). */
+
+/* Plan the dataset. Errors: RF_EUSAGE with a one-line reason in
+ * rf_last_error() (bad date or frequency, end not after start, a
+ * partition frequency that is not a multiple of freq, no whole
+ * partition in the range); RF_ENOMEM. Caller frees with
+ * rf_timeseries_free. Ranks: any. Threads: any thread. */
+RF_API rf_status rf_timeseries_plan(const char *start, const char *end,
+                                    const char *freq,
+                                    const char *partition_freq,
+                                    uint64_t seed, rf_timeseries **out);
+RF_API void rf_timeseries_free(rf_timeseries *ts);
+
+/* The plan's numbers: partitions; rows in all; a partition's first
+ * timestamp (ns since the Unix epoch; INT64_MIN for a partition out of
+ * range) and rows (-1 out of range); the row spacing (ns);
+ * the seed; and the parameters as given ("start", "end", "freq",
+ * "partition_freq"; NULL for another name). Ranks: any. Threads: any. */
+RF_API size_t rf_timeseries_partitions(const rf_timeseries *ts);
+RF_API int64_t rf_timeseries_rows(const rf_timeseries *ts);
+RF_API int64_t rf_timeseries_partition_start(const rf_timeseries *ts,
+                                             size_t partition);
+RF_API int64_t rf_timeseries_partition_rows(const rf_timeseries *ts,
+                                            size_t partition);
+RF_API int64_t rf_timeseries_freq_ns(const rf_timeseries *ts);
+RF_API uint64_t rf_timeseries_seed(const rf_timeseries *ts);
+RF_API const char *rf_timeseries_param(const rf_timeseries *ts,
+                                       const char *name);
+
+/* Generate rows [row0, row0 + n) of a partition into the arrays given
+ * (each may be NULL; name holds 8-byte null-padded ASCII). The bits depend
+ * only on the seed, the partition and the row, never on who makes them.
+ * RF_EINVAL for rows outside the partition. Ranks: any. Threads: any. */
+RF_API rf_status rf_timeseries_generate(const rf_timeseries *ts,
+                                        size_t partition, int64_t row0,
+                                        size_t n, int64_t *timestamp,
+                                        int64_t *id, char (*name)[8],
+                                        double *x, double *y);
+
+/* Register the tasks the timeseries summary submits. Every rank must call
+ * it, at the same point of its registrations, before rf_run.
+ * Ranks: all. */
+RF_API rf_status rf_timeseries_register(rf_runtime *rt);
+
+/* Where a summary's rows come from and go. */
+typedef struct {
+  const char *write_data; /* also write the generated rows to this HDF5
+                             file (parallel HDF5; as FILE.partial until
+                             complete), or NULL */
+  const char *input;      /* read the rows from this file (written by
+                             write_data; see rf_timeseries_open), or NULL */
+} rf_timeseries_io;
+
+/* describe() of the dataset, as pandas gives it for the numeric columns:
+ * a frame with rows count, mean, std (ddof 1), min, 25%, 50%, 75%, max
+ * and float64 columns id, x, y. Quartiles are exact (pandas' linear
+ * interpolation); the frame's bits are the same at any rank count, and
+ * the same when the rows are read back from a written file. Runs two
+ * passes of tasks over fixed pieces of at most 2^20 rows; no rank holds
+ * the data. io may be NULL (generate, write nothing). *out: a new frame
+ * (caller frees). Errors: the flow's (RF_ESTOPPED ...), RF_ETASK if a
+ * piece failed (its message in rf_last_error()), RF_EUSAGE (write_data
+ * with input), RF_EIO (the data file), RF_ENOMEM, RF_ENOTASK
+ * (rf_timeseries_register was not called). Ranks: rank 0 (the flow). */
+RF_API rf_status rf_timeseries_summary(rf_flow *flow, const rf_timeseries *ts,
+                                       const rf_timeseries_io *io,
+                                       rf_frame **out);
+
+/* A plan read back from a file written with write_data: its parameters
+ * from the attributes of /timeseries, checked against the datasets
+ * (present, typed, of the planned length, offsets consistent). Errors:
+ * RF_EUSAGE naming the path and the problem. Ranks: any. Threads: the MPI
+ * thread. */
+RF_API rf_status rf_timeseries_open(const char *path, rf_timeseries **out);
+
+/* The plan's data parameters as a map (start, end, freq, partition_freq,
+ * seed, rows, partitions) for attributes; NULL when out of memory. Caller
+ * frees. Ranks: any. Threads: any thread. */
+RF_API rf_value *rf_timeseries_attrs(const rf_timeseries *ts);
 
 #ifdef __cplusplus
 }

@@ -5,12 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build, MPI, wire format, hashing; bc/procps for test scripts; mpi4py and
-# GNU time for benchmarks against peers.
+# Build, MPI, wire format, hashing, parallel HDF5; procps and valgrind
+# for tests; pandas/PyTables/h5py to check our HDF5 files as users read
+# them; mpi4py, dask and GNU time for benchmarks against peers.
 PACKAGES=(build-essential cmake pkg-config git
           openmpi-bin libopenmpi-dev
-          libmsgpack-dev libxxhash-dev
-          procps time valgrind python3-mpi4py)
+          libmsgpack-dev libxxhash-dev libhdf5-openmpi-dev hdf5-tools
+          procps time valgrind
+          python3-pandas python3-tables python3-h5py
+          python3-mpi4py python3-dask)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

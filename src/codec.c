@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Extension type carrying a future's task key, only ever hashed. */
-#define EXT_FUTURE_KEY 1
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -63,7 +61,7 @@ static rf_status pack(msgpack_packer *pk, const rf_value *v, rf_pack_mode mode,
         uint64_t key = rf__future_key(v->u.future);
         uint8_t be[8];
         for (int i = 0; i < 8; i++) be[i] = (uint8_t)(key >> (56 - 8 * i));
-        rc = msgpack_pack_ext_with_body(pk, be, sizeof be, EXT_FUTURE_KEY);
+        rc = msgpack_pack_ext_with_body(pk, be, sizeof be, RF__EXT_FUTURE_KEY);
       } else {
         const uint8_t *data;
         size_t len;
@@ -72,6 +70,8 @@ static rf_status pack(msgpack_packer *pk, const rf_value *v, rf_pack_mode mode,
       }
       break;
     }
+    case RF_VALUE_FRAME:
+      return rf__frame_pack(pk, v->u.frame);
   }
   if (rc != 0) return rf__error(RF_ENOMEM, "encoding a value");
   return RF_OK;
@@ -237,6 +237,47 @@ static rf_status body(rf_reader *r, uint8_t t, const char **s, size_t *len,
   return RF_OK;
 }
 
+rf_status rf__read_bin(rf_reader *r, const char **s, size_t *len) {
+  uint8_t t;
+  int kind;
+  RF_CHECK(tag(r, &t));
+  RF_CHECK(body(r, t, s, len, &kind));
+  return kind == 'b' ? RF_OK : bad("expected bytes");
+}
+
+/* An extension (ext 8/16/32 only: the fixext forms carry no frame): its
+ * type and body. *is_ext = 0 if t is not one. */
+static rf_status ext(rf_reader *r, uint8_t t, int8_t *type,
+                     const uint8_t **data, size_t *len, int *is_ext) {
+  uint64_t n, ty;
+  *is_ext = 1;
+  if (t == 0xc7) RF_CHECK(be(r, 1, &n));
+  else if (t == 0xc8) RF_CHECK(be(r, 2, &n));
+  else if (t == 0xc9) RF_CHECK(be(r, 4, &n));
+  else { *is_ext = 0; return RF_OK; }
+  RF_CHECK(be(r, 1, &ty));
+  if (n > left(r)) return bad("extension longer than the message");
+  *type = (int8_t)ty;
+  *data = r->p;
+  *len = (size_t)n;
+  r->p += n;
+  return RF_OK;
+}
+
+/* A frame extension at tag t into *out; *is_ext = 0 if t is no extension.
+ * The only extension accepted on input is the frame. */
+static rf_status ext_frame(rf_reader *r, uint8_t t, rf_frame **out,
+                           int *is_ext) {
+  int8_t type = 0;
+  const uint8_t *data = NULL;
+  size_t len = 0;
+  *out = NULL;
+  RF_CHECK(ext(r, t, &type, &data, &len, is_ext));
+  if (!*is_ext) return RF_OK;
+  if (type != RF__EXT_FRAME) return bad("unknown extension type");
+  return rf__frame_unpack(data, len, out);
+}
+
 rf_status rf__read_str(rf_reader *r, const char **s, size_t *len) {
   uint8_t t;
   int kind;
@@ -292,6 +333,14 @@ static rf_status value(rf_reader *r, rf_value **out, int depth) {
   if (ok) {
     v = ok == 's' ? rf_value_string_n(s, len) : rf_value_bytes(s, len);
     goto scalar;
+  }
+  {
+    rf_frame *f;
+    RF_CHECK(ext_frame(r, t, &f, &ok));
+    if (ok) {
+      v = rf_value_frame(f);
+      goto scalar;
+    }
   }
   int map = (t & 0xf0) == 0x80 || t == 0xde || t == 0xdf;
   uint32_t n;
@@ -366,6 +415,15 @@ static rf_status skip(rf_reader *r, int depth) {
   if (ok) return RF_OK;
   RF_CHECK(body(r, t, &s, &len, &ok));
   if (ok) return RF_OK;
+  {
+    /* Raw copies must be as strict as decoding: check the frame. */
+    rf_frame *f;
+    RF_CHECK(ext_frame(r, t, &f, &ok));
+    if (ok) {
+      rf_frame_free(f);
+      return RF_OK;
+    }
+  }
   int map = (t & 0xf0) == 0x80 || t == 0xde || t == 0xdf;
   uint32_t n;
   RF_CHECK(container(r, t, map, &n));

@@ -94,6 +94,21 @@ static rf_status tell_workers(rf_coord *co, int tag, int code) {
   return RF_OK;
 }
 
+rf_status rf__coord_send_step(rf_coord *co, uint32_t index,
+                              const uint8_t *arg, size_t len) {
+  for (int i = 0; i < co->nworkers; i++) {
+    rf_buf b = {0};
+    msgpack_packer pk;
+    rf__buf_packer(&b, &pk);
+    (void)msgpack_pack_array(&pk, 2);
+    (void)msgpack_pack_uint32(&pk, index);
+    (void)msgpack_pack_bin_with_body(&pk, arg, len);
+    rf_status st = rf__send(co->sendq, co->workers[i].rank, RF_TAG_STEP, &b);
+    if (st != RF_OK) return fatal(co, st);
+  }
+  return RF_OK;
+}
+
 rf_status rf__coord_cancel_remote(rf_coord *co, rf_future *f) {
   if (co->nworkers == 0 || f->rank < 1) return RF_OK;
   rf_status st = send_small(co, f->rank, RF_TAG_CANCEL, rf__future_id(f), 1);

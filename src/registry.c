@@ -27,6 +27,11 @@ static void free_task(rf_task *t) {
 
 void rf__registry_free(rf_registry *reg) {
   for (uint32_t i = 0; i < reg->count; i++) free_task(reg->tasks[i]);
+  for (uint32_t i = 0; i < reg->nsteps; i++) {
+    rf__free(reg->steps[i]->name);
+    rf__free(reg->steps[i]);
+  }
+  rf__free(reg->steps);
   rf__free(reg->tasks);
   memset(reg, 0, sizeof *reg);
 }
@@ -138,6 +143,10 @@ uint64_t rf__registry_fingerprint(const rf_registry *reg) {
       XXH3_64bits_update(&st, o->tags[k], strlen(o->tags[k]) + 1);
     }
     XXH3_64bits_update(&st, "\x1e", 1); /* end of one task's record */
+  }
+  for (uint32_t i = 0; i < reg->nsteps; i++) {
+    XXH3_64bits_update(&st, "step", 4);
+    XXH3_64bits_update(&st, reg->steps[i]->name, strlen(reg->steps[i]->name) + 1);
   }
   return XXH3_64bits_digest(&st);
 }

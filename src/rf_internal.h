@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- alloc.c: every allocation of the library goes through here -------- */
 void *rf__malloc(size_t size);
@@ -142,6 +143,7 @@ struct rf_value {
       char **keys; /* maps only */
     } c;
     rf_future *future;
+    rf_frame *frame;
   } u;
 };
 /* Room for one more item (and key) in a list or map, doubling the arrays
@@ -160,6 +162,16 @@ rf_status rf__value_visit_futures(const rf_value *v, rf_future_visit_fn fn,
 #define RF_MAX_VALUE (RF_MAX_MESSAGE - 4096)
 #define RF_BATCH_BYTES ((size_t)8 << 20)
 #define RF_MAX_DEPTH 64
+
+/* msgpack extension types: a future's key (hashed only, never decoded)
+ * and a frame. */
+#define RF__EXT_FUTURE_KEY 1
+#define RF__EXT_FRAME 2
+
+/* ---- frame.c: the frame extension ---------------------------------------- */
+rf_status rf__frame_pack(msgpack_packer *pk, const rf_frame *f);
+/* Decode an extension body (untrusted) into a new frame. */
+rf_status rf__frame_unpack(const uint8_t *p, size_t len, rf_frame **out);
 
 /* How futures inside a value are written. */
 typedef enum {
@@ -184,12 +196,49 @@ rf_status rf__read_uint(rf_reader *r, uint64_t *out);
 rf_status rf__read_int(rf_reader *r, int64_t *out);
 rf_status rf__read_double(rf_reader *r, double *out);
 rf_status rf__read_str(rf_reader *r, const char **s, size_t *len);
+rf_status rf__read_bin(rf_reader *r, const char **s, size_t *len);
 /* Read one value into a new tree (caller frees). */
 rf_status rf__read_value(rf_reader *r, rf_value **out);
 /* Skip one well-formed value, giving its bytes (for copying raw). */
 rf_status rf__read_raw(rf_reader *r, const uint8_t **start, size_t *len);
 /* Decode a whole buffer holding exactly one value. */
 rf_status rf__value_decode(const void *data, size_t len, rf_value **out);
+
+/* ---- stats.c: mergeable moments, bins, exact selection ----------------- */
+typedef struct {
+  int64_t count;
+  double mean, m2, min, max;
+} rf_moments;
+/* Add n values (a chunk) to m; merge b into a (order matters bitwise:
+ * merge in a fixed order for reproducible results). */
+void rf__moments_add(rf_moments *m, const double *v, size_t n);
+void rf__moments_merge(rf_moments *a, const rf_moments *b);
+/* Standard deviation with ddof = 1 (NaN below two values). */
+double rf__moments_std(const rf_moments *m);
+
+/* Order-preserving bin of a value: v <= w implies bin(v) <= bin(w). The
+ * bits are flipped so that the unsigned order of keys is the order of the
+ * values (negatives reversed, positives above them); equal values always
+ * share a bin. Inline: it runs once per value per pass. */
+#define RF_STATS_BIN_BITS 20
+static inline uint32_t rf__stats_bin(double v) {
+  uint64_t u;
+  memcpy(&u, &v, sizeof u);
+  u = (u >> 63) ? ~u : (u | 0x8000000000000000ull);
+  return (uint32_t)(u >> (64 - RF_STATS_BIN_BITS));
+}
+
+/* A run of equal values, for second-pass selection. */
+typedef struct {
+  double value;
+  int64_t count;
+} rf_valrun;
+/* Sort runs by value and merge equal ones; returns the new count. */
+size_t rf__runs_sort(rf_valrun *runs, size_t n);
+/* The value at 0-based position offset within sorted runs; 0 if past. */
+int rf__runs_pick(const rf_valrun *runs, size_t n, int64_t offset, double *out);
+/* numpy's linear interpolation between order statistics a and b. */
+double rf__quantile_lerp(double a, double b, double t);
 
 /* ---- registry.c --------------------------------------------------------- */
 struct rf_task {
@@ -200,9 +249,16 @@ struct rf_task {
   uint64_t name_hash; /* seeds the key hash of its submissions */
   double avg_ns;      /* measured duration, moving average; 0 = unknown */
 };
+struct rf_step {
+  char *name;
+  rf_step_fn fn;
+  uint32_t index;
+};
 typedef struct {
   rf_task **tasks;
   uint32_t count, cap;
+  rf_step **steps;
+  uint32_t nsteps, capsteps;
   int closed; /* rf_run started: no more registrations */
 } rf_registry;
 void rf__registry_free(rf_registry *reg);
@@ -351,6 +407,9 @@ void rf__coord_free(rf_coord *co);
 typedef int (*rf_done_fn)(void *user);
 rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
                              uint64_t deadline_ns);
+/* Tell every worker to run step index with the encoded arg. */
+rf_status rf__coord_send_step(rf_coord *co, uint32_t index,
+                              const uint8_t *arg, size_t len);
 /* Send a cancel for a dispatched task to its worker. */
 rf_status rf__coord_cancel_remote(rf_coord *co, rf_future *f);
 /* After the flow returned: wait for unfinished tasks (unless stopping),
@@ -420,7 +479,8 @@ enum {
   RF_TAG_STOP = 5,     /* 0 -> w: leave with an exit code */
   RF_TAG_FATAL = 6,    /* w -> 0: this rank hit an error */
   RF_TAG_SIGNAL = 7,   /* w -> 0: this rank got a signal */
-  RF_TAG_DRAIN = 8     /* 0 -> w: hand back unstarted tasks */
+  RF_TAG_DRAIN = 8,    /* 0 -> w: hand back unstarted tasks */
+  RF_TAG_STEP = 9      /* 0 -> w: run a collective step */
 };
 /* Non-blocking sends whose buffers the queue keeps until done. */
 rf_status rf__sendq_create(MPI_Comm comm, rf_sendq **out);
@@ -434,9 +494,38 @@ size_t rf__sendq_pending(const rf_sendq *q);
  * none. The message lands in b (resized); too large -> RF_ECODEC. */
 rf_status rf__recv_any(MPI_Comm comm, int source, int tag, rf_buf *b,
                        int *got, int *src, int *tagout);
+/* Wait for a non-blocking request without spinning (MPI_Wait spins in
+ * Open MPI, and ranks may outnumber cores). */
+rf_status rf__wait_request(MPI_Request *req);
 /* Leave together: non-blocking barrier, waiting without spinning, taking
  * and dropping stray messages meanwhile. */
 rf_status rf__barrier(MPI_Comm comm);
+
+/* ---- step.c: collective steps ------------------------------------------- */
+/* Run step index on this rank with arg (encoded bytes); every rank calls
+ * it. Returns RF_OK when all ranks succeeded, RF_ETASK when some rank's
+ * function failed (it logged why), or the MPI error. */
+rf_status rf__step_run(rf_runtime *rt, uint32_t index, const uint8_t *arg,
+                       size_t len);
+
+/* ---- h5part.c: the timeseries data file ---------------------------------- */
+/* Create the data file on every rank (inside a step) and keep it open. */
+rf_status rf__tsdata_create(rf_step_ctx *ctx, const rf_timeseries *ts,
+                            const char *path);
+/* Write rows [first, first + n) into the open file (independent I/O). */
+rf_status rf__tsdata_write(int64_t first, size_t n, const int64_t *timestamp,
+                           const int64_t *id, const char (*name)[8],
+                           const double *x, const double *y);
+/* Close it on every rank (inside a step). */
+rf_status rf__tsdata_close(void);
+/* Read rows [first, first + n) of id, x, y from a data file. */
+rf_status rf__tsdata_read(const char *path, int64_t first, size_t n,
+                          int64_t *id, double *x, double *y);
+
+/* ---- h5frame.c: shared HDF5 helpers ---------------------------------------- */
+/* Set the entries of map (string, int or double values) as attributes of
+ * the HDF5 object obj. RF_EINVAL for other value types, RF_EHDF5. */
+rf_status rf__h5_set_attrs(int64_t obj, const rf_value *map);
 
 /* ---- runtime.c ---------------------------------------------------------- */
 struct rf_runtime {
@@ -450,6 +539,7 @@ struct rf_runtime {
   char startup_msg[256];
   rf_flow flow;
   rf_coord *co;     /* rank 0 */
+  MPI_Comm step_comm; /* collective steps' own communicator */
   int ran;
 };
 

@@ -30,18 +30,6 @@ static const char *base_name(const char *path) {
   return slash ? slash + 1 : path;
 }
 
-/* Wait for a request without spinning (MPI_Wait spins in Open MPI). */
-static rf_status wait_request(MPI_Request *req) {
-  rf_backoff bo;
-  rf__backoff_reset(&bo);
-  for (;;) {
-    int done = 0;
-    RF_CHECK_MPI(MPI_Test(req, &done, MPI_STATUS_IGNORE));
-    if (done) return RF_OK;
-    rf__backoff_wait(&bo, 0);
-  }
-}
-
 int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
   rf_cli fallback = {0};
   rf_lib_options lib = {RF_LOG_INFO, 0};
@@ -110,11 +98,13 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
    * before the collective dup, which would spin. */
   if (st == RF_OK) {
     int rc = MPI_Ibarrier(MPI_COMM_WORLD, &req);
-    st = rc == MPI_SUCCESS ? wait_request(&req)
+    st = rc == MPI_SUCCESS ? rf__wait_request(&req)
                            : rf__error_mpi(rc, "MPI_Ibarrier");
   }
+  rt->step_comm = MPI_COMM_NULL;
   if (st == RF_OK) {
     int rc = MPI_Comm_dup(MPI_COMM_WORLD, &rt->comm);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_dup(MPI_COMM_WORLD, &rt->step_comm);
     if (rc != MPI_SUCCESS) st = rf__error_mpi(rc, "MPI_Comm_dup");
   }
   if (st == RF_OK &&
@@ -154,7 +144,7 @@ static int startup_check(rf_runtime *rt, rf_status local) {
   MPI_Request req;
   int rc = MPI_Iallgather(&mine, 3, MPI_UINT64_T, all, 3, MPI_UINT64_T,
                           rt->comm, &req);
-  if (rc != MPI_SUCCESS || wait_request(&req) != RF_OK) {
+  if (rc != MPI_SUCCESS || rf__wait_request(&req) != RF_OK) {
     free(all);
     rf__log(RF_LOG_ERROR, NULL, "start-up check: MPI_Iallgather failed");
     return -RF_EXIT_INTERNAL;
@@ -225,6 +215,8 @@ int rf_finalize(rf_runtime *rt, int exit_code) {
     return RF_EXIT_INTERNAL;
   }
   int bad = rt->comm != MPI_COMM_NULL && MPI_Comm_free(&rt->comm) != MPI_SUCCESS;
+  bad |= rt->step_comm != MPI_COMM_NULL &&
+         MPI_Comm_free(&rt->step_comm) != MPI_SUCCESS;
   free(rt);
   rf__log(RF_LOG_DEBUG, NULL, "left together; finalizing MPI");
   /* When a rank leaves with a non-zero code, mpirun (and srun with

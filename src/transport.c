@@ -120,6 +120,17 @@ rf_status rf__recv_any(MPI_Comm comm, int source, int tag, rf_buf *b,
   return RF_OK;
 }
 
+rf_status rf__wait_request(MPI_Request *req) {
+  rf_backoff bo;
+  rf__backoff_reset(&bo);
+  for (;;) {
+    int done = 0;
+    RF_CHECK_MPI(MPI_Test(req, &done, MPI_STATUS_IGNORE));
+    if (done) return RF_OK;
+    rf__backoff_wait(&bo, 0);
+  }
+}
+
 rf_status rf__barrier(MPI_Comm comm) {
   MPI_Request req;
   rf_backoff bo;

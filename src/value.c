@@ -157,6 +157,9 @@ void rf_value_free(rf_value *v) {
     case RF_VALUE_FUTURE:
       rf__future_unref(v->u.future);
       break;
+    case RF_VALUE_FRAME:
+      rf_frame_free(v->u.frame);
+      break;
     case RF_VALUE_NULL:
     case RF_VALUE_BOOL:
     case RF_VALUE_INT:
@@ -178,6 +181,10 @@ rf_value *rf_value_copy(const rf_value *v) {
     case RF_VALUE_STRING: return rf_value_string_n(v->u.str.ptr, v->u.str.len);
     case RF_VALUE_BYTES: return rf_value_bytes(v->u.str.ptr, v->u.str.len);
     case RF_VALUE_FUTURE: return rf_value_future(v->u.future);
+    case RF_VALUE_FRAME: {
+      rf_frame *f = rf_frame_copy(v->u.frame);
+      return f ? rf_value_frame(f) : NULL;
+    }
     case RF_VALUE_LIST:
     case RF_VALUE_MAP: break;
   }
@@ -209,6 +216,7 @@ int rf_value_equal(const rf_value *a, const rf_value *b) {
       return a->u.str.len == b->u.str.len &&
              memcmp(a->u.str.ptr, b->u.str.ptr, a->u.str.len) == 0;
     case RF_VALUE_FUTURE: return a->u.future == b->u.future;
+    case RF_VALUE_FRAME: return rf_frame_equal(a->u.frame, b->u.frame);
     case RF_VALUE_LIST:
     case RF_VALUE_MAP: break;
   }
@@ -237,6 +245,7 @@ const char *rf_value_type_name(rf_value_type type) {
     case RF_VALUE_LIST: return "list";
     case RF_VALUE_MAP: return "map";
     case RF_VALUE_FUTURE: return "future";
+    case RF_VALUE_FRAME: return "frame";
   }
   return "unknown";
 }

@@ -33,9 +33,18 @@ typedef struct batch {
   uint32_t n, next_task;
 } batch;
 
+/* A step rank 0 asked for, run between tasks. */
+typedef struct pending_step {
+  struct pending_step *next;
+  uint32_t index;
+  size_t len;
+  uint8_t arg[];
+} pending_step;
+
 typedef struct {
   rf_runtime *rt;
   rf_sendq *sendq;
+  pending_step *steps, *steps_tail;
   batch *head, *tail;
   rf_buf rbuf;
   rf_buf results;     /* outcomes not yet sent, after a 5-byte header */
@@ -214,6 +223,47 @@ static rf_status read_one_uint(worker *w, uint64_t *v) {
   return RF_OK;
 }
 
+static rf_status on_step(worker *w) {
+  rf_reader r;
+  uint32_t n;
+  uint64_t index;
+  const char *arg;
+  size_t len;
+  rf__reader_init(&r, w->rbuf.data, w->rbuf.len);
+  RF_CHECK(rf__read_array(&r, &n));
+  RF_ENSURE(n == 2, RF_ECODEC, "malformed message: step");
+  RF_CHECK(rf__read_uint(&r, &index));
+  RF_CHECK(rf__read_bin(&r, &arg, &len));
+  RF_ENSURE(r.p == r.end && index < w->rt->reg.nsteps, RF_ECODEC,
+            "malformed message: step %llu", (unsigned long long)index);
+  pending_step *s = rf__malloc(sizeof *s + len);
+  if (s == NULL) return rf__error(RF_ENOMEM, "queueing a step");
+  s->next = NULL;
+  s->index = (uint32_t)index;
+  s->len = len;
+  memcpy(s->arg, arg, len);
+  if (w->steps_tail) w->steps_tail->next = s;
+  else w->steps = s;
+  w->steps_tail = s;
+  return RF_OK;
+}
+
+/* Run the steps rank 0 asked for (never from inside a task: the cancel
+ * probe only queues them). A step that failed here was logged and is
+ * known to rank 0 through the step's agreement; only MPI errors stop us. */
+static rf_status run_steps(worker *w) {
+  while (w->steps != NULL) {
+    pending_step *s = w->steps;
+    w->steps = s->next;
+    if (w->steps == NULL) w->steps_tail = NULL;
+    RF_CHECK(flush(w)); /* outcomes first: rank 0 may be waiting on them */
+    rf_status st = rf__step_run(w->rt, s->index, s->arg, s->len);
+    rf__free(s);
+    if (st != RF_OK && st != RF_ETASK) return st;
+  }
+  return RF_OK;
+}
+
 static rf_status on_message(worker *w, int src, int tag) {
   uint64_t v;
   RF_ENSURE(src == 0, RF_ECODEC, "malformed message: from rank %d", src);
@@ -233,6 +283,8 @@ static rf_status on_message(worker *w, int src, int tag) {
     case RF_TAG_DRAIN:
       w->draining = 1;
       return give_back(w);
+    case RF_TAG_STEP:
+      return on_step(w);
     default:
       return rf__error(RF_ECODEC, "malformed message: tag %d", tag);
   }
@@ -354,6 +406,12 @@ int rf__worker_run(rf_runtime *rt) {
     rf_status st;
     int got = 0;
     check_signal(&w);
+    if (w.steps != NULL && !w.broken) {
+      st = run_steps(&w);
+      if (st != RF_OK && report(&w, st) != 0) break;
+      rf__backoff_reset(&bo);
+      continue;
+    }
     const wtask *t = NULL;
     if (!w.broken && !w.draining && w.signalled != RF_SIGNAL_STOP) {
       t = next_task(&w);
@@ -390,6 +448,11 @@ int rf__worker_run(rf_runtime *rt) {
     batch *b = w.head;
     w.head = b->next;
     batch_free(b);
+  }
+  while (w.steps != NULL) {
+    pending_step *s = w.steps;
+    w.steps = s->next;
+    rf__free(s);
   }
   rf__sendq_free(w.sendq);
   rf__buf_free(&w.rbuf);

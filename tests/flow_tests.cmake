@@ -93,7 +93,8 @@ if(NOT RANKFLOW_SANITIZE)
       --errors-for-leak-kinds=definite,indirect --num-callers=50
       --suppressions=${CMAKE_CURRENT_SOURCE_DIR}/valgrind.supp)
   foreach(t test_flow_upstream test_flow_cancel test_flow_retry
-            test_flow_future_args test_flow_as_completed test_flow_chain)
+            test_flow_future_args test_flow_as_completed test_flow_chain
+            test_flow_step test_ts_summary_exact)
     foreach(n 1 3)
       add_test(NAME valgrind_${t}_np${n}
         COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${n} --oversubscribe
@@ -121,3 +122,43 @@ rf_add_test(test_regress_timeout_inline RANKS 1 TIMEOUT 60)
 rf_add_test(test_regress_map_fail RANKS 1 2 TIMEOUT 60 FAIL_REGEX "ran although")
 rf_add_test(test_regress_cancel_overtake RANKS 2 TIMEOUT 60 FAIL_REGEX "ran to the end")
 rf_add_test(test_regress_wire_id INTERNAL RANKS 2 TIMEOUT 60)
+
+# The timeseries summary against a reference computed by sorting.
+rf_add_test(test_ts_summary_exact RANKS 1 2 4 TIMEOUT 120)
+rf_add_test(test_frame_value INTERNAL LABELS unit)
+# The same seed gives bitwise the same frame at any rank count.
+add_test(NAME ts_summary_same_bits
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/same_output.sh ${MPIEXEC_EXECUTABLE}
+          $<TARGET_FILE:test_ts_summary_exact> 1 2 3 4)
+set_tests_properties(ts_summary_same_bits PROPERTIES TIMEOUT 180
+  LABELS "mpi" ENVIRONMENT "${RF_TEST_ENV}")
+
+# The timeseries job end to end, read back by pandas, h5py and h5dump.
+add_test(NAME ts_job_pandas
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/ts_job_check.py
+          $<TARGET_FILE:timeseries_summary> ${MPIEXEC_EXECUTABLE})
+set_tests_properties(ts_job_pandas PROPERTIES TIMEOUT 180 LABELS "mpi;cli"
+                     ENVIRONMENT "${RF_TEST_ENV}")
+set(ts $<TARGET_FILE:timeseries_summary>)
+rf_add_cli_test(ts_help 0 "--partition-freq FREQ" ${ts} --help)
+rf_add_cli_test(ts_bad_unit 2 "^timeseries_summary: --freq: unknown unit 'q'.*; see --help$"
+                ${ts} --freq 5q)
+rf_add_cli_test(ts_zero_count 2 "--freq: .*'0s'.*see --help" ${ts} --freq 0s)
+rf_add_cli_test(ts_end_before_start 2 "--end .* is not after --start.*see --help"
+                ${ts} --start 2001 --end 2000)
+rf_add_cli_test(ts_not_multiple 2 "not a multiple of --freq.*see --help"
+                ${ts} --freq 7min --partition-freq 1h)
+rf_add_cli_test(ts_no_partition 2 "no whole.*partition.*see --help"
+                ${ts} --start 2000-01-01 --end 2000-01-03)
+rf_add_cli_test(ts_bad_date 2 "--start: '2000-13' is not a date.*see --help"
+                ${ts} --start 2000-13)
+rf_add_cli_test(ts_bad_output 2 "--output: cannot create '/nonexistent/dir/s.h5'.*see --help"
+                ${ts} --output /nonexistent/dir/s.h5)
+rf_add_cli_test(ts_bad_seed 2 "--seed: '-1' is not an integer" ${ts} --seed -1)
+rf_add_test(test_flow_step RANKS 1 2 4 TIMEOUT 120)
+rf_add_cli_test(ts_write_and_input 2 "--write-data and --input cannot be used together"
+                ${ts} --input x.h5 --write-data y.h5)
+rf_add_cli_test(ts_input_with_start 2 "--input takes start from the file; drop --start"
+                ${ts} --input x.h5 --start 2001)
+rf_add_cli_test(ts_bad_write_data 2 "--write-data: cannot create '/nonexistent/d.h5'"
+                ${ts} --write-data /nonexistent/d.h5)
