@@ -29,6 +29,7 @@ rf_status rf__coord_create(rf_runtime *rt, rf_coord **out) {
   co->nworkers = rt->size - 1;
   co->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)rf__mono_ns();
   co->t0 = rf__now();
+  rf__progress_start(&co->progress, &rt->opts);
   rf_status st = RF_OK;
   if (co->nworkers > 0) {
     co->workers = rf__calloc((size_t)co->nworkers, sizeof *co->workers);
@@ -321,6 +322,7 @@ rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
   for (;;) {
     if (co->fatal != RF_OK) return co->fatal;
     RF_CHECK(check_signals(co));
+    rf__progress_tick(&co->progress, co);
     int progressed = rf__sched_release_retries(co);
     if (co->nworkers == 0) {
       if (co->stop != RF_SIGNAL_NONE) return rf__error(RF_ESTOPPED, "stopping");
@@ -443,7 +445,8 @@ int rf__coord_finish_flow(rf_coord *co, rf_status flow_status) {
   } else if (code == RF_EXIT_USAGE && rf_last_error()[0] != '\0') {
     rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
   }
-  print_totals(co);
+  rf__progress_end(&co->progress, co);
+  if (!co->rt->opts.quiet) print_totals(co);
   if (co->nworkers > 0) {
     /* Every worker leaves with rank 0's code; after a stop they already
      * have 75 and wait in the final barrier. */

@@ -28,9 +28,24 @@ static rf_status parse_level(const char *text, void *dest, char *err,
   return RF_OK;
 }
 
+static rf_status parse_progress(const char *text, void *dest, char *err,
+                                size_t errlen) {
+  static const char *const modes[] = {"auto", "tty", "lines", "off"};
+  for (int i = 0; i < 4; i++) {
+    if (strcmp(text, modes[i]) == 0) {
+      ((rf_lib_options *)dest)->progress = i;
+      return RF_OK;
+    }
+  }
+  snprintf(err, errlen, "unknown mode '%s' (auto|tty|lines|off)", text);
+  return RF_EUSAGE;
+}
+
+#define LIB_FLAGS 7
+
 /* The library's flags; dest pointers are filled in by lib_table(). */
-static void lib_table(rf_option t[4], rf_lib_options *lib) {
-  memset(t, 0, 4 * sizeof *t);
+static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
+  memset(t, 0, LIB_FLAGS * sizeof *t);
   t[0] = (rf_option){"log-level", RF_OPT_CUSTOM, lib, "LEVEL",
                      "debug|info|warn|error (overrides RANKFLOW_LOG; "
                      "default info)",
@@ -39,6 +54,17 @@ static void lib_table(rf_option t[4], rf_lib_options *lib) {
                      "show this help and exit", NULL, 0, 0};
   t[2] = (rf_option){"version", RF_OPT_FLAG, &want_version, NULL,
                      "print the rankflow version and exit", NULL, 0, 0};
+  t[3] = (rf_option){"progress", RF_OPT_CUSTOM, lib, "MODE",
+                     "auto|tty|lines|off: tty redraws one line (auto picks "
+                     "it when stderr is a terminal; under mpirun say tty), "
+                     "lines prints one every interval",
+                     parse_progress, 0, 0};
+  t[4] = (rf_option){"progress-interval", RF_OPT_DOUBLE,
+                     &lib->progress_interval, "SECONDS",
+                     "time between progress lines", NULL, 0.01, 86400};
+  t[5] = (rf_option){"quiet", RF_OPT_FLAG, &lib->quiet, NULL,
+                     "no progress and no totals line (errors still show)",
+                     NULL, 0, 0};
 }
 
 static const rf_option *find(const rf_option *t, const char *name,
@@ -158,7 +184,7 @@ static int usage_error(const rf_cli *cli, int print, const char *msg) {
 
 int rf__options_parse(int argc, char **argv, const rf_cli *cli,
                       rf_lib_options *lib, int print) {
-  rf_option libt[4];
+  rf_option libt[LIB_FLAGS];
   char err[512];
   lib_table(libt, lib);
   want_help = want_version = 0;

@@ -268,9 +268,20 @@ uint64_t rf__registry_fingerprint(const rf_registry *reg);
 rf_task *rf__registry_at(const rf_registry *reg, uint64_t index);
 
 /* ---- options.c ---------------------------------------------------------- */
+/* How progress is shown (--progress). */
+typedef enum {
+  RF_PROGRESS_AUTO,  /* tty when rank 0's stderr is a terminal, else off */
+  RF_PROGRESS_TTY,   /* one line redrawn in place */
+  RF_PROGRESS_LINES, /* a status line every interval, and a summary */
+  RF_PROGRESS_OFF
+} rf_progress_mode;
+
 typedef struct {
   rf_log_level log_level;
   int log_level_set;
+  int progress;             /* rf_progress_mode */
+  double progress_interval; /* seconds between lines */
+  int quiet;                /* no progress, no totals line */
 } rf_lib_options;
 /* Parse argv; returns -1 to go on, else an exit code (help, usage). */
 int rf__options_parse(int argc, char **argv, const rf_cli *cli,
@@ -358,6 +369,19 @@ void rf__future_end(rf_future *f, rf_state st, const char *error,
 int rf__state_final(rf_state s);
 void rf__futures_free_all(rf_coord *co);
 
+/* ---- progress.c: what the flow is doing, on rank 0's stderr ---------- */
+typedef struct {
+  int mode;           /* rf_progress_mode, auto resolved */
+  double interval, t0;
+  uint64_t next_ns;   /* when the next line or redraw is due */
+  int drawn;          /* a tty line is on screen */
+} rf_progress;
+void rf__progress_start(rf_progress *p, const rf_lib_options *o);
+/* Cheap when nothing is due: one clock read. */
+void rf__progress_tick(rf_progress *p, const rf_coord *co);
+/* The final line (lines and tty modes). */
+void rf__progress_end(rf_progress *p, const rf_coord *co);
+
 /* ---- coordinator.c: rank 0 ---------------------------------------------- */
 typedef struct {
   int rank;
@@ -393,6 +417,7 @@ struct rf_coord {
   int stop;          /* RF_SIGNAL_* acted on */
   int told_workers;  /* STOP/DRAIN sent */
   rf_status fatal;   /* an error that ends the job */
+  rf_progress progress;
   uint64_t rng;
   unsigned since_poll;
   double t0;
@@ -540,6 +565,7 @@ struct rf_runtime {
   rf_flow flow;
   rf_coord *co;     /* rank 0 */
   MPI_Comm step_comm; /* collective steps' own communicator */
+  rf_lib_options opts; /* the library's flags as parsed */
   int ran;
 };
 

@@ -162,3 +162,12 @@ rf_add_cli_test(ts_input_with_start 2 "--input takes start from the file; drop -
                 ${ts} --input x.h5 --start 2001)
 rf_add_cli_test(ts_bad_write_data 2 "--write-data: cannot create '/nonexistent/d.h5'"
                 ${ts} --write-data /nonexistent/d.h5)
+
+# Progress: lines, tty, off, quiet (a slice of the report issue).
+add_test(NAME progress_modes COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/progress_check.sh
+         ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:test_flow_sleepy>)
+set_tests_properties(progress_modes PROPERTIES TIMEOUT 120 LABELS "cli"
+                     ENVIRONMENT "${RF_TEST_ENV}")
+rf_add_cli_test(cli_bad_progress 2 "--progress: unknown mode 'loud'" ${hello} --progress loud)
+rf_add_cli_test(cli_bad_interval 2 "--progress-interval: '0' is not a number in" ${hello}
+                --progress-interval 0)
