@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # them; mpi4py, dask and GNU time for benchmarks against peers.
 PACKAGES=(build-essential cmake pkg-config git
           openmpi-bin libopenmpi-dev
-          libmsgpack-dev libxxhash-dev libhdf5-openmpi-dev hdf5-tools
+          libmsgpack-dev libxxhash-dev libyajl-dev libhdf5-openmpi-dev hdf5-tools
           procps time valgrind
           python3-pandas python3-tables python3-h5py
           python3-mpi4py python3-dask)

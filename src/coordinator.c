@@ -31,6 +31,9 @@ rf_status rf__coord_create(rf_runtime *rt, rf_coord **out) {
   co->t0 = rf__now();
   rf__progress_start(&co->progress, &rt->opts);
   rf_status st = RF_OK;
+  if (rt->opts.report != NULL) {
+    RF_CHECK_GOTO(rf__report_open(rt->opts.report, &co->report), st, fail);
+  }
   if (co->nworkers > 0) {
     co->workers = rf__calloc((size_t)co->nworkers, sizeof *co->workers);
     if (co->workers == NULL) {
@@ -50,6 +53,7 @@ fail:
 void rf__coord_free(rf_coord *co) {
   if (co == NULL) return;
   rf__futures_free_all(co);
+  rf__report_free(co->report);
   rf__sendq_free(co->sendq);
   rf__buf_free(&co->rbuf);
   rf__buf_free(&co->scratch);
@@ -447,6 +451,14 @@ int rf__coord_finish_flow(rf_coord *co, rf_status flow_status) {
   }
   rf__progress_end(&co->progress, co);
   if (!co->rt->opts.quiet) print_totals(co);
+  if (co->report != NULL &&
+      rf__report_finish(co->report, co->rt, co->totals, co->submitted,
+                        co->unfinished, code) != RF_OK) {
+    /* The run itself is done: a report that cannot be written is said,
+     * and makes the job fail, but not before the ranks leave together. */
+    rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+    if (code == RF_EXIT_OK || code == RF_EXIT_TASKS) code = RF_EXIT_INTERNAL;
+  }
   if (co->nworkers > 0) {
     /* Every worker leaves with rank 0's code; after a stop they already
      * have 75 and wait in the final barrier. */

@@ -182,6 +182,10 @@ static void end_one(rf_future *f, rf_state st, const char *error,
   }
   co->totals[st]++;
   co->unfinished--;
+  if (co->report != NULL) {
+    rf__report_task(co->report, rf_future_key(f), co->reg->tasks[f->task]->name,
+                    rf_state_name(st), f->attempts, f->error);
+  }
   if (f->watcher != NULL) watcher_push(f->watcher, f);
 }
 

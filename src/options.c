@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int want_help, want_version;
 
@@ -41,7 +42,7 @@ static rf_status parse_progress(const char *text, void *dest, char *err,
   return RF_EUSAGE;
 }
 
-#define LIB_FLAGS 7
+#define LIB_FLAGS 8
 
 /* The library's flags; dest pointers are filled in by lib_table(). */
 static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
@@ -65,6 +66,9 @@ static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
   t[5] = (rf_option){"quiet", RF_OPT_FLAG, &lib->quiet, NULL,
                      "no progress and no totals line (errors still show)",
                      NULL, 0, 0};
+  t[6] = (rf_option){"report", RF_OPT_STRING, &lib->report, "FILE",
+                     "write a JSON report of every task and attempt", NULL,
+                     0, 0};
 }
 
 static const rf_option *find(const rf_option *t, const char *name,
@@ -229,6 +233,17 @@ int rf__options_parse(int argc, char **argv, const rf_cli *cli,
   if (want_version) {
     if (print) printf("%s (rankflow %s)\n", cli->name, RF_VERSION_STRING);
     return RF_EXIT_OK;
+  }
+  if (lib->report != NULL) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", lib->report);
+    char *slash = strrchr(dir, '/');
+    const char *d = slash == NULL ? "." : (slash == dir ? "/" : (*slash = '\0', dir));
+    if (access(d, W_OK | X_OK) != 0) {
+      snprintf(err, sizeof err, "--report: cannot create '%s': %s",
+               lib->report, strerror(errno));
+      return usage_error(cli, print, err);
+    }
   }
   if (cli->check != NULL) {
     char why[512] = "";

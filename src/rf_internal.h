@@ -282,6 +282,7 @@ typedef struct {
   int progress;             /* rf_progress_mode */
   double progress_interval; /* seconds between lines */
   int quiet;                /* no progress, no totals line */
+  const char *report;       /* --report FILE, or NULL */
 } rf_lib_options;
 /* Parse argv; returns -1 to go on, else an exit code (help, usage). */
 int rf__options_parse(int argc, char **argv, const rf_cli *cli,
@@ -308,6 +309,7 @@ enum {
 };
 
 typedef struct rf_coord rf_coord;
+typedef struct rf_report rf_report;
 typedef struct rf_sendq rf_sendq;
 
 struct rf_future {
@@ -382,6 +384,22 @@ void rf__progress_tick(rf_progress *p, const rf_coord *co);
 /* The final line (lines and tty modes). */
 void rf__progress_end(rf_progress *p, const rf_coord *co);
 
+/* ---- report.c: the JSON run report --------------------------------------- */
+rf_status rf__report_open(const char *path, rf_report **out);
+void rf__report_free(rf_report *r);
+/* An attempt ended (r may be NULL: no report). retry: another follows. */
+void rf__report_attempt(rf_report *r, const char *key, int attempt, int rank,
+                        const char *state, int retry, double submitted,
+                        double started, double ended, const char *error);
+/* A task ended in its final state. */
+void rf__report_task(rf_report *r, const char *key, const char *name,
+                     const char *state, int attempts, const char *error);
+/* Write the document (atomically) from the spools and the totals. */
+rf_status rf__report_finish(rf_report *r, const rf_runtime *rt,
+                            const uint64_t totals[RF_STATE_COUNT],
+                            uint64_t submitted, uint64_t not_ended,
+                            int exit_code);
+
 /* ---- coordinator.c: rank 0 ---------------------------------------------- */
 typedef struct {
   int rank;
@@ -418,6 +436,7 @@ struct rf_coord {
   int told_workers;  /* STOP/DRAIN sent */
   rf_status fatal;   /* an error that ends the job */
   rf_progress progress;
+  rf_report *report; /* --report, or NULL */
   uint64_t rng;
   unsigned since_poll;
   double t0;
@@ -566,6 +585,8 @@ struct rf_runtime {
   rf_coord *co;     /* rank 0 */
   MPI_Comm step_comm; /* collective steps' own communicator */
   rf_lib_options opts; /* the library's flags as parsed */
+  int argc;            /* the command line, for the report */
+  char **argv;
   int ran;
 };
 

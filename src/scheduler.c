@@ -205,6 +205,16 @@ rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
   if (outcome != RF_OUTCOME_OK) {
     RF_CHECK(rf__read_message(payload, len, msg, sizeof msg));
   }
+  if (co->report != NULL && outcome != RF_OUTCOME_NOTRUN) {
+    static const char *const names[RF_OUTCOME_COUNT_] = {
+        "completed", "failed", "failed", "crashed", "cancelled", "not run"};
+    int cancelled = (f->flags & RF_FUT_CANCEL) != 0;
+    int retry = outcome == RF_OUTCOME_TRANSIENT && !cancelled &&
+                f->attempts <= task->opts.retries && co->stop == RF_SIGNAL_NONE;
+    rf__report_attempt(co->report, rf_future_key(f), f->attempts, f->rank,
+                       cancelled ? "cancelled" : names[outcome], retry,
+                       f->t_submit, t0, t1, msg);
+  }
   if ((f->flags & RF_FUT_CANCEL) && outcome != RF_OUTCOME_NOTRUN) {
     rf__future_end(f, RF_STATE_CANCELLED, "cancelled while running", NULL);
     return RF_OK;

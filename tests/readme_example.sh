@@ -10,7 +10,7 @@ awk '/^## A flow in/ {on=1} on && /^```c$/ {grab=1; next} grab && /^```$/ {exit}
   "$readme" > "$dir/example.c"
 [ -s "$dir/example.c" ] || { echo "no C example found in $readme"; exit 1; }
 mpicc -std=c17 -Wall -Wextra -Werror ${EXAMPLE_CFLAGS:-} -I "$inc" "$dir/example.c" -o "$dir/example" \
-  "$lib" $(pkg-config --libs msgpack libxxhash) -lm
+  "$lib" $(pkg-config --libs msgpack libxxhash yajl hdf5-openmpi) -lm -lpthread
 out=$("$mpiexec" -n 3 --oversubscribe "$dir/example")
 echo "$out"
 [ "$out" = "338350" ] || { echo "expected 338350"; exit 1; }
