@@ -5,13 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build, MPI, wire format, hashing, parallel HDF5; procps and valgrind
-# for tests; pandas/PyTables/h5py to check our HDF5 files as users read
+# Build, MPI, wire format, hashing, JSON, parallel HDF5; procps, valgrind,
+# curl, file and zlib (the hostile HTTP test server) for tests; pandas/PyTables/h5py to check our HDF5 files as users read
 # them; mpi4py, dask and GNU time for benchmarks against peers.
 PACKAGES=(build-essential cmake pkg-config git
           openmpi-bin libopenmpi-dev
           libmsgpack-dev libxxhash-dev libyajl-dev libhdf5-openmpi-dev hdf5-tools
-          procps time valgrind
+          procps time valgrind curl file zlib1g-dev
           python3-pandas python3-tables python3-h5py
           python3-mpi4py python3-dask)
 
