@@ -6,12 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build, MPI, wire format, hashing, JSON, parallel HDF5; procps, valgrind,
-# curl, file and zlib (the hostile HTTP test server) for tests; pandas/PyTables/h5py to check our HDF5 files as users read
+# curl, file and zlib (the hostile HTTP test server) and chromium (the
+# timeline page) for tests; pandas/PyTables/h5py to check our HDF5 files as users read
 # them; mpi4py, dask and GNU time for benchmarks against peers.
 PACKAGES=(build-essential cmake pkg-config git
           openmpi-bin libopenmpi-dev
           libmsgpack-dev libxxhash-dev libyajl-dev libhdf5-openmpi-dev hdf5-tools
-          procps time valgrind curl file zlib1g-dev
+          procps time valgrind curl file zlib1g-dev chromium
           python3-pandas python3-tables python3-h5py
           python3-mpi4py python3-dask)
 

@@ -31,8 +31,9 @@ rf_status rf__coord_create(rf_runtime *rt, rf_coord **out) {
   co->t0 = rf__now();
   rf__progress_start(&co->progress, &rt->opts);
   rf_status st = RF_OK;
-  if (rt->opts.report != NULL) {
-    RF_CHECK_GOTO(rf__report_open(rt->opts.report, &co->report), st, fail);
+  if (rt->opts.report != NULL || rt->opts.timeline != NULL) {
+    RF_CHECK_GOTO(rf__report_open(rt->opts.report, rt->opts.timeline,
+                                  &co->report), st, fail);
   }
   if (co->nworkers > 0) {
     co->workers = rf__calloc((size_t)co->nworkers, sizeof *co->workers);

@@ -42,7 +42,7 @@ static rf_status parse_progress(const char *text, void *dest, char *err,
   return RF_EUSAGE;
 }
 
-#define LIB_FLAGS 8
+#define LIB_FLAGS 9
 
 /* The library's flags; dest pointers are filled in by lib_table(). */
 static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
@@ -68,6 +68,9 @@ static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
                      NULL, 0, 0};
   t[6] = (rf_option){"report", RF_OPT_STRING, &lib->report, "FILE",
                      "write a JSON report of every task and attempt", NULL,
+                     0, 0};
+  t[7] = (rf_option){"timeline", RF_OPT_STRING, &lib->timeline, "FILE",
+                     "write a static HTML timeline of every attempt", NULL,
                      0, 0};
 }
 
@@ -234,14 +237,17 @@ int rf__options_parse(int argc, char **argv, const rf_cli *cli,
     if (print) printf("%s (rankflow %s)\n", cli->name, RF_VERSION_STRING);
     return RF_EXIT_OK;
   }
-  if (lib->report != NULL) {
+  const char *outputs[2][2] = {{"--report", lib->report},
+                               {"--timeline", lib->timeline}};
+  for (int i = 0; i < 2; i++) {
+    if (outputs[i][1] == NULL) continue;
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", lib->report);
+    snprintf(dir, sizeof dir, "%s", outputs[i][1]);
     char *slash = strrchr(dir, '/');
     const char *d = slash == NULL ? "." : (slash == dir ? "/" : (*slash = '\0', dir));
     if (access(d, W_OK | X_OK) != 0) {
-      snprintf(err, sizeof err, "--report: cannot create '%s': %s",
-               lib->report, strerror(errno));
+      snprintf(err, sizeof err, "%s: cannot create '%s': %s", outputs[i][0],
+               outputs[i][1], strerror(errno));
       return usage_error(cli, print, err);
     }
   }

@@ -1,4 +1,5 @@
 /* report.c -- the JSON run report (--report FILE), written as the run goes.
+ * Its spools also feed the HTML timeline (--timeline, timeline.c).
  *
  * One document: the run's facts (version, command line, ranks, times, exit
  * code, totals per state, tasks/s), then every attempt (rank, state,
@@ -19,7 +20,8 @@
 #include <yajl/yajl_gen.h>
 
 struct rf_report {
-  char *path;
+  char *path;       /* JSON report, or NULL */
+  char *timeline;   /* HTML timeline, or NULL */
   FILE *spool[2];   /* attempts, tasks: JSON arrays */
   yajl_gen gen[2];
   double t0;
@@ -77,18 +79,22 @@ static void put_num(yajl_gen g, const char *k, double v) {
   else yajl_gen_double(g, v);
 }
 
-rf_status rf__report_open(const char *path, rf_report **out) {
+rf_status rf__report_open(const char *path, const char *timeline,
+                          rf_report **out) {
   *out = NULL;
   rf_report *r = rf__calloc(1, sizeof *r);
   if (r == NULL) return rf__error(RF_ENOMEM, "report");
-  r->path = rf__strdup(path);
+  r->path = path ? rf__strdup(path) : NULL;
+  r->timeline = timeline ? rf__strdup(timeline) : NULL;
   r->t0 = rf__now();
   for (int i = 0; i < 2; i++) {
     r->spool[i] = tmpfile();
     r->gen[i] = r->spool[i] ? gen_for(r->spool[i]) : NULL;
     if (r->gen[i] != NULL) yajl_gen_array_open(r->gen[i]);
   }
-  if (r->path == NULL || r->gen[0] == NULL || r->gen[1] == NULL) {
+  if ((path != NULL && r->path == NULL) ||
+      (timeline != NULL && r->timeline == NULL) || r->gen[0] == NULL ||
+      r->gen[1] == NULL) {
     rf__report_free(r);
     return rf__error(RF_EIO, "--report: cannot make its spool files: %s",
                      strerror(errno));
@@ -104,6 +110,7 @@ void rf__report_free(rf_report *r) {
     if (r->spool[i]) fclose(r->spool[i]);
   }
   rf__free(r->path);
+  rf__free(r->timeline);
   rf__free(r);
 }
 
@@ -164,11 +171,10 @@ static int splice(FILE *spool, FILE *out) {
   return ferror(spool) ? -1 : 0;
 }
 
-rf_status rf__report_finish(rf_report *r, const rf_runtime *rt,
+static rf_status write_json(rf_report *r, const rf_runtime *rt,
                             const uint64_t totals[RF_STATE_COUNT],
                             uint64_t submitted, uint64_t not_ended,
-                            int exit_code) {
-  for (int i = 0; i < 2; i++) yajl_gen_array_close(r->gen[i]);
+                            int exit_code, double end) {
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", r->path, (long)getpid());
   FILE *out = fopen(tmp, "w");
@@ -176,7 +182,7 @@ rf_status rf__report_finish(rf_report *r, const rf_runtime *rt,
     return rf__error(RF_EIO, "--report: cannot create %s: %s", tmp,
                      strerror(errno));
   }
-  double end = rf__now(), elapsed = end - r->t0;
+  double elapsed = end - r->t0;
   uint64_t done = 0;
   for (int s = RF_STATE_COMPLETED; s < RF_STATE_COUNT; s++) done += totals[s];
   yajl_gen g = gen_for(out);
@@ -228,4 +234,28 @@ rf_status rf__report_finish(rf_report *r, const rf_runtime *rt,
     return rf__error(RF_EIO, "--report: writing %s: %s", r->path, strerror(e));
   }
   return RF_OK;
+}
+
+rf_status rf__report_finish(rf_report *r, const rf_runtime *rt,
+                            const uint64_t totals[RF_STATE_COUNT],
+                            uint64_t submitted, uint64_t not_ended,
+                            int exit_code) {
+  double end = rf__now();
+  for (int i = 0; i < 2; i++) {
+    yajl_gen_array_close(r->gen[i]);
+    if (fflush(r->spool[i]) != 0) {
+      return rf__error(RF_EIO, "--report: spool: %s", strerror(errno));
+    }
+  }
+  rf_status st = RF_OK;
+  if (r->path != NULL) {
+    st = write_json(r, rt, totals, submitted, not_ended, exit_code, end);
+  }
+  if (r->timeline != NULL) {
+    rf_status ts = rf__timeline_write(r->timeline, r->spool[0], r->spool[1],
+                                      rt->size, r->t0, end, totals, submitted,
+                                      exit_code);
+    if (st == RF_OK) st = ts;
+  }
+  return st;
 }

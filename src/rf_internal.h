@@ -283,6 +283,7 @@ typedef struct {
   double progress_interval; /* seconds between lines */
   int quiet;                /* no progress, no totals line */
   const char *report;       /* --report FILE, or NULL */
+  const char *timeline;     /* --timeline FILE, or NULL */
 } rf_lib_options;
 /* Parse argv; returns -1 to go on, else an exit code (help, usage). */
 int rf__options_parse(int argc, char **argv, const rf_cli *cli,
@@ -384,8 +385,22 @@ void rf__progress_tick(rf_progress *p, const rf_coord *co);
 /* The final line (lines and tty modes). */
 void rf__progress_end(rf_progress *p, const rf_coord *co);
 
-/* ---- report.c: the JSON run report --------------------------------------- */
-rf_status rf__report_open(const char *path, rf_report **out);
+/* ---- timeline.c: the static HTML timeline (--timeline) ------------------ */
+/* Write the page to path atomically (path.tmp.<pid>, fsync, rename) from
+ * the report's spools (each one complete JSON array, read from its start
+ * and streamed into the page) and the run's facts. RF_OK, RF_ENOMEM,
+ * RF_EIO (nothing left behind), RF_EINVAL (a spool is not an array of
+ * objects). */
+rf_status rf__timeline_write(const char *path, FILE *attempts, FILE *tasks,
+                             int ranks, double start, double end,
+                             const uint64_t totals[RF_STATE_COUNT],
+                             uint64_t submitted, int exit_code);
+
+/* ---- report.c: the JSON run report and the timeline's spools ------------ */
+/* Spool attempts and tasks for a JSON report at report and/or an HTML
+ * timeline at timeline (either may be NULL, not both). */
+rf_status rf__report_open(const char *report, const char *timeline,
+                          rf_report **out);
 void rf__report_free(rf_report *r);
 /* An attempt ended (r may be NULL: no report). retry: another follows. */
 void rf__report_attempt(rf_report *r, const char *key, int attempt, int rank,
@@ -394,7 +409,8 @@ void rf__report_attempt(rf_report *r, const char *key, int attempt, int rank,
 /* A task ended in its final state. */
 void rf__report_task(rf_report *r, const char *key, const char *name,
                      const char *state, int attempts, const char *error);
-/* Write the document (atomically) from the spools and the totals. */
+/* Write the report and/or the timeline (each atomically) from the spools
+ * and the totals. */
 rf_status rf__report_finish(rf_report *r, const rf_runtime *rt,
                             const uint64_t totals[RF_STATE_COUNT],
                             uint64_t submitted, uint64_t not_ended,
