@@ -143,7 +143,9 @@ typedef rf_status (*rf_opt_parse_fn)(const char *text, void *dest, char *err,
 typedef struct {
   const char *name;      /* long flag without dashes: "seed" */
   rf_opt_type type;
-  void *dest;            /* where the parsed value goes (default preset) */
+  void *dest;            /* where the parsed value goes (default preset;
+                            an int preset to INT64_MIN shows no default,
+                            so a job can tell "not given") */
   const char *metavar;   /* "N", "FILE"; NULL for flags */
   const char *help;      /* one line */
   rf_opt_parse_fn parse; /* RF_OPT_CUSTOM only */
@@ -530,9 +532,11 @@ RF_API rf_status rf_step_register(rf_runtime *rt, const char *name,
 
 /* Run step on every rank with arg (borrowed; NULL for none; no futures)
  * and wait for all. Returns RF_OK when every rank's function returned
- * RF_OK; otherwise RF_ETASK naming the lowest failing rank (each failing
- * rank logs its own reason); RF_ESTOPPED if the job is stopping (the step
- * is not started); or an error that ends the job (RF_EMPI ...).
+ * RF_OK; otherwise the largest status a failing rank returned (RF_ETASK
+ * if none was a known status), naming the lowest failing rank (each
+ * failing rank logs its own reason); RF_ESTOPPED if the job is stopping,
+ * or the job's error if a rank already failed (the step is not started);
+ * or an error that ends the job (RF_EMPI ...).
  * Ranks: rank 0 (the flow); the workers run it between tasks. */
 RF_API rf_status rf_flow_step(rf_flow *flow, const rf_step *step,
                               const rf_value *arg);

@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "rankflow.h"
 
 static const char *const defaults[4] = {"2000", "2001", "1s", "4w"};
+#define DEFAULT_SEED 42
+#define SEED_UNSET INT64_MIN /* so that --input can refuse a given --seed */
 
 typedef struct {
   const char *param[4]; /* start, end, freq, partition freq */
@@ -35,9 +38,12 @@ static double now(void) {
   return (double)tv.tv_sec + tv.tv_usec * 1e-6;
 }
 
-/* 0 if path's directory lets us create files there; errno otherwise. */
+/* 0 if a file can be created at path (its directory is writable and path
+ * is not a directory); errno otherwise. */
 static int creatable(const char *path) {
   char dir[4096];
+  struct stat sb;
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return EISDIR;
   snprintf(dir, sizeof dir, "%s", path);
   return access(dirname(dir), W_OK | X_OK) == 0 ? 0 : errno;
 }
@@ -53,7 +59,16 @@ static rf_status check(void *user, char *err, size_t errlen) {
              strerror(e));
     return RF_EUSAGE;
   }
+  if (cfg->write_data != NULL && strcmp(cfg->write_data, cfg->output) == 0) {
+    snprintf(err, errlen, "--write-data and --output name the same file '%s'",
+             cfg->output);
+    return RF_EUSAGE;
+  }
   if (cfg->input != NULL) {
+    if (cfg->seed != SEED_UNSET) {
+      snprintf(err, errlen, "--input takes seed from the file; drop --seed");
+      return RF_EUSAGE;
+    }
     for (int i = 0; i < 4; i++) {
       if (cfg->param[i] != defaults[i]) {
         snprintf(err, errlen, "--input takes %s from the file; drop %s",
@@ -72,6 +87,7 @@ static rf_status check(void *user, char *err, size_t errlen) {
     }
     return RF_OK; /* the plan comes from the file, on rank 0 */
   }
+  if (cfg->seed == SEED_UNSET) cfg->seed = DEFAULT_SEED;
   if (cfg->write_data != NULL && (e = creatable(cfg->write_data)) != 0) {
     snprintf(err, errlen, "--write-data: cannot create '%s': %s",
              cfg->write_data, strerror(e));
@@ -132,7 +148,7 @@ static rf_status flow(rf_flow *flow, void *user) {
 
 int main(int argc, char **argv) {
   config cfg = {{defaults[0], defaults[1], defaults[2], defaults[3]},
-                "timeseries_summary.h5", NULL, NULL, 42, NULL, now()};
+                "timeseries_summary.h5", NULL, NULL, SEED_UNSET, NULL, now()};
   const rf_option options[] = {
       {"start", RF_OPT_STRING, &cfg.param[0], "DATE",
        "first date: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", NULL, 0, 0},
@@ -142,7 +158,8 @@ int main(int argc, char **argv) {
        "row spacing: a count with s, min, h, d or w", NULL, 0, 0},
       {"partition-freq", RF_OPT_STRING, &cfg.param[3], "FREQ",
        "partition length (w: weeks anchored on Sunday)", NULL, 0, 0},
-      {"seed", RF_OPT_INT, &cfg.seed, "N", "random seed", NULL, 0, 9e18},
+      {"seed", RF_OPT_INT, &cfg.seed, "N", "random seed (default 42)", NULL, 0,
+       9e18},
       {"output", RF_OPT_STRING, &cfg.output, "FILE",
        "HDF5 file for the summary frame (key /summary)", NULL, 0, 0},
       {"write-data", RF_OPT_STRING, &cfg.write_data, "FILE",

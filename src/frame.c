@@ -339,6 +339,11 @@ rf_status rf__frame_unpack(const uint8_t *p, size_t len, rf_frame **out) {
     }
   }
   RF_CHECK_GOTO(rf__read_array(&r, &cols), st, fail);
+  /* Frames are summaries: a cap keeps the duplicate-name check cheap. */
+  if (cols > RF_FRAME_MAX_COLUMNS) {
+    st = rf__error(RF_ECODEC, "malformed message: frame of %u columns", cols);
+    goto fail;
+  }
   for (uint32_t c = 0; c < cols; c++) {
     uint64_t type;
     const char *data;

@@ -152,7 +152,11 @@ static void print_default(const rf_option *o) {
         printf(" (default %s)", *(const char *const *)o->dest);
       }
       break;
-    case RF_OPT_INT: printf(" (default %" PRId64 ")", *(int64_t *)o->dest); break;
+    case RF_OPT_INT: /* INT64_MIN: "not given", no default to show */
+      if (*(int64_t *)o->dest != INT64_MIN) {
+        printf(" (default %" PRId64 ")", *(int64_t *)o->dest);
+      }
+      break;
     case RF_OPT_DOUBLE: printf(" (default %g)", *(double *)o->dest); break;
     case RF_OPT_FLAG:
     case RF_OPT_CUSTOM: break;

@@ -41,15 +41,24 @@ static yajl_gen gen_for(FILE *f) {
   return g;
 }
 
-/* Valid UTF-8 of s into buf: bytes outside a valid sequence become '?'. */
+/* Valid UTF-8 of s into buf: anything that is not a well-formed sequence
+ * (stray or truncated bytes, overlong forms, surrogates, past U+10FFFF)
+ * becomes '?', byte by byte. */
 static size_t utf8_clean(const char *s, char *buf, size_t len) {
   size_t o = 0;
   const unsigned char *p = (const unsigned char *)s;
   while (*p && o + 4 < len) {
-    int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
-            : (*p >> 3) == 30 ? 4 : 0;
+    int n = *p < 0x80 ? 1 : *p >= 0xc2 && *p <= 0xdf ? 2
+            : (*p & 0xf0) == 0xe0 ? 3 : *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
     int ok = n > 0;
-    for (int k = 1; ok && k < n; k++) ok = (p[k] & 0xc0) == 0x80;
+    uint32_t cp = n == 1 ? *p : n == 2 ? (*p & 0x1fu) : n == 3 ? (*p & 0x0fu)
+                                                                : (*p & 0x07u);
+    for (int k = 1; ok && k < n; k++) {
+      ok = (p[k] & 0xc0) == 0x80;
+      cp = (cp << 6) | (p[k] & 0x3fu);
+    }
+    if (ok && n == 3) ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+    if (ok && n == 4) ok = cp >= 0x10000 && cp <= 0x10ffff;
     if (!ok) {
       buf[o++] = '?';
       p++;

@@ -169,6 +169,7 @@ rf_status rf__value_visit_futures(const rf_value *v, rf_future_visit_fn fn,
 #define RF__EXT_FRAME 2
 
 /* ---- frame.c: the frame extension ---------------------------------------- */
+#define RF_FRAME_MAX_COLUMNS 4096 /* on the wire; frames are summaries */
 rf_status rf__frame_pack(msgpack_packer *pk, const rf_frame *f);
 /* Decode an extension body (untrusted) into a new frame. */
 rf_status rf__frame_unpack(const uint8_t *p, size_t len, rf_frame **out);
@@ -223,6 +224,7 @@ double rf__moments_std(const rf_moments *m);
 #define RF_STATS_BIN_BITS 20
 static inline uint32_t rf__stats_bin(double v) {
   uint64_t u;
+  if (v == 0) v = 0.0; /* -0.0 equals 0.0: one bin for both */
   memcpy(&u, &v, sizeof u);
   u = (u >> 63) ? ~u : (u | 0x8000000000000000ull);
   return (uint32_t)(u >> (64 - RF_STATS_BIN_BITS));
@@ -563,10 +565,11 @@ rf_status rf__barrier(MPI_Comm comm);
 
 /* ---- step.c: collective steps ------------------------------------------- */
 /* Run step index on this rank with arg (encoded bytes); every rank calls
- * it. Returns RF_OK when all ranks succeeded, RF_ETASK when some rank's
- * function failed (it logged why), or the MPI error. */
+ * it. *agreed receives what all ranks agreed: RF_OK, or the failing
+ * rank's status (it logged why). The return value is this rank's own
+ * trouble taking part (MPI, a malformed message): that ends the job. */
 rf_status rf__step_run(rf_runtime *rt, uint32_t index, const uint8_t *arg,
-                       size_t len);
+                       size_t len, rf_status *agreed);
 
 /* ---- h5part.c: the timeseries data file ---------------------------------- */
 /* Create the data file on every rank (inside a step) and keep it open. */

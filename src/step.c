@@ -60,7 +60,8 @@ const rf_value *rf_step_arg(const rf_step_ctx *ctx) { return ctx->arg; }
 rf_runtime *rf_step_runtime(const rf_step_ctx *ctx) { return ctx->rt; }
 
 rf_status rf__step_run(rf_runtime *rt, uint32_t index, const uint8_t *arg,
-                       size_t len) {
+                       size_t len, rf_status *agreed) {
+  *agreed = RF_OK;
   RF_ENSURE(index < rt->reg.nsteps, RF_ECODEC,
             "malformed message: step %u is not registered", index);
   rf_step_ctx ctx = {rt, rt->reg.steps[index], NULL};
@@ -81,14 +82,22 @@ rf_status rf__step_run(rf_runtime *rt, uint32_t index, const uint8_t *arg,
             rf__describe(mine, msg, sizeof msg));
   }
   rf_value_free(ctx.arg);
-  /* Agree: the lowest rank whose function failed, if any. */
+  /* Agree: the lowest rank whose function failed, and the largest status
+   * any rank returned (what kind of failure: RF_EIO ends the job with 3,
+   * as it would have on one rank). */
   int in[2] = {mine == RF_OK ? 1 : 0, rt->rank}, out[2];
+  int code = (int)mine, worst = 0;
   rc = MPI_Iallreduce(in, out, 1, MPI_2INT, MPI_MINLOC, rt->step_comm, &req);
   st = rc == MPI_SUCCESS ? rf__wait_request(&req) : rf__error_mpi(rc, "MPI_Iallreduce");
+  if (st == RF_OK) {
+    rc = MPI_Iallreduce(&code, &worst, 1, MPI_INT, MPI_MAX, rt->step_comm, &req);
+    st = rc == MPI_SUCCESS ? rf__wait_request(&req) : rf__error_mpi(rc, "MPI_Iallreduce");
+  }
   if (st != RF_OK) return st;
   if (out[0] == 0) {
-    return rf__error(RF_ETASK, "step '%s' failed on rank %d", ctx.step->name,
-                     out[1]);
+    *agreed = rf__error(worst > 0 && worst < RF_STATUS_COUNT_ ? (rf_status)worst
+                                                              : RF_ETASK,
+                        "step '%s' failed on rank %d", ctx.step->name, out[1]);
   }
   return RF_OK;
 }
@@ -99,14 +108,23 @@ rf_status rf_flow_step(rf_flow *flow, const rf_step *step,
   RF_ENSURE(step != NULL && step->index < rt->reg.nsteps &&
                 rt->reg.steps[step->index] == step,
             RF_EINVAL, "rf_flow_step: not a step of this runtime");
+  if (rt->co->fatal != RF_OK) return rt->co->fatal; /* a rank is broken */
   if (rt->co->stop != RF_SIGNAL_NONE || rf__signal_requested() != RF_SIGNAL_NONE) {
     return rf__error(RF_ESTOPPED, "the job is stopping; step '%s' not run",
                      step->name);
   }
   rf_buf enc = {0};
   if (arg != NULL) RF_CHECK(rf__value_encode(arg, &enc));
+  rf_status agreed = RF_OK;
   rf_status st = rf__coord_send_step(rt->co, step->index, enc.data, enc.len);
-  if (st == RF_OK) st = rf__step_run(rt, step->index, enc.data, enc.len);
+  if (st == RF_OK) st = rf__step_run(rt, step->index, enc.data, enc.len, &agreed);
   rf__buf_free(&enc);
-  return st;
+  if (st != RF_OK) return st;
+  if (agreed != RF_OK) {
+    /* rf__error kept the message; say it again for this thread. */
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", rf_last_error());
+    return rf__error(agreed, "%s", msg);
+  }
+  return RF_OK;
 }

@@ -115,6 +115,15 @@ typedef struct {
   char names[CHUNK][8];
 } chunkbuf;
 
+/* Drop NaN from v[0..k) (pandas' describe skips them); the new length. */
+static size_t drop_nan(double *v, size_t k) {
+  size_t o = 0;
+  for (size_t i = 0; i < k; i++) {
+    if (v[i] == v[i]) v[o++] = v[i];
+  }
+  return o;
+}
+
 /* Rows [off, off + k) of a piece into v[0..2] (id as double): read from
  * the input file, or generated (and written to the data file if asked). */
 static rf_status chunk(const piece *p, int64_t off, size_t k, chunkbuf *cb,
@@ -173,8 +182,9 @@ static rf_status pass1(rf_ctx *ctx) {
     size_t k = (size_t)(p.n - off < CHUNK ? p.n - off : CHUNK);
     RF_CHECK_GOTO(chunk(&p, off, k, cb, p.write), st, done);
     for (int c = 0; c < NCOL; c++) {
-      rf__moments_add(&m[c], v[c], k);
-      for (size_t i = 0; i < k; i++) hist[c][rf__stats_bin(v[c][i])]++;
+      size_t kc = drop_nan(v[c], k);
+      rf__moments_add(&m[c], v[c], kc);
+      for (size_t i = 0; i < kc; i++) hist[c][rf__stats_bin(v[c][i])]++;
       /* Bins are monotone: the used range runs from min's to max's. */
       if (rf__stats_bin(m[c].min) < lo[c]) lo[c] = rf__stats_bin(m[c].min);
       if (rf__stats_bin(m[c].max) > hi[c]) hi[c] = rf__stats_bin(m[c].max);
@@ -263,7 +273,8 @@ static rf_status pass2(rf_ctx *ctx) {
     size_t k = (size_t)(p.n - off < CHUNK ? p.n - off : CHUNK);
     RF_CHECK_GOTO(chunk(&p, off, k, cb, 0), st, done);
     for (int c = 0; c < NCOL; c++) {
-      for (size_t i = 0; i < k; i++) {
+      size_t kc = drop_nan(v[c], k);
+      for (size_t i = 0; i < kc; i++) {
         uint32_t b = rf__stats_bin(v[c][i]);
         for (int j = 0; j < t[c].n; j++) {
           if (t[c].bins[j] != b) continue;
@@ -416,8 +427,9 @@ static rf_status merge_pass1(summary *s) {
   return RF_OK;
 }
 
-/* Locate the bins of the order statistics each quartile interpolates. */
-static void choose_bins(summary *s) {
+/* Locate the bins of the order statistics each quartile interpolates.
+ * The bins must hold exactly the values counted: RF_ECODEC otherwise. */
+static rf_status choose_bins(summary *s) {
   for (int c = 0; c < NCOL; c++) {
     int64_t n = s->m[c].count;
     int64_t want[NQ][2];
@@ -444,7 +456,11 @@ static void choose_bins(summary *s) {
       }
       before += (int64_t)cnt;
     }
+    RF_ENSURE(before == n, RF_ECODEC,
+              "column %s: the bins hold %lld values, the moments %lld",
+              col_names[c], (long long)before, (long long)n);
   }
+  return RF_OK;
 }
 
 static rf_value *targets_value(const summary *s) {
@@ -491,11 +507,16 @@ static rf_status select_pass2(summary *s) {
                                runs[c][j].len / sizeof(rf_valrun));
     }
     for (int q = 0; q < NQ && st == RF_OK; q++) {
-      double ab[2];
+      double ab[2] = {NAN, NAN};
+      if (s->m[c].count == 0) { /* no values: NaN, as pandas gives */
+        s->q[c][q] = NAN;
+        continue;
+      }
       for (int e = 0; e < 2 && st == RF_OK; e++) {
         int j = 0;
-        while (s->t[c].bins[j] != s->bin[c][q][e]) j++;
-        if (!rf__runs_pick((rf_valrun *)runs[c][j].data, nruns[j],
+        while (j < s->t[c].n && s->t[c].bins[j] != s->bin[c][q][e]) j++;
+        if (j == s->t[c].n ||
+            !rf__runs_pick((rf_valrun *)runs[c][j].data, nruns[j],
                            s->off[c][q][e], &ab[e])) {
           st = rf__error(RF_ECODEC, "pass 2 found fewer values than pass 1");
         }
@@ -519,8 +540,10 @@ static rf_status build_frame(const summary *s, rf_frame **out) {
   for (int i = 0; i < 8 && st == RF_OK; i++) st = rf_frame_set_label(f, (size_t)i, labels[i]);
   for (int c = 0; c < NCOL && st == RF_OK; c++) {
     const rf_moments *m = &s->m[c];
-    double v[8] = {(double)m->count, m->mean, rf__moments_std(m), m->min,
-                   s->q[c][0], s->q[c][1], s->q[c][2], m->max};
+    int none = m->count == 0; /* all NaN: pandas gives count 0, rest NaN */
+    double v[8] = {(double)m->count, none ? NAN : m->mean, rf__moments_std(m),
+                   none ? NAN : m->min, s->q[c][0], s->q[c][1], s->q[c][2],
+                   none ? NAN : m->max};
     st = rf_frame_add_f64(f, col_names[c], v);
   }
   if (st != RF_OK) {
@@ -544,6 +567,7 @@ static rf_status data_begin(summary *s, const rf_step *create, char **partial) {
   }
   rf_status st = rf_flow_step(s->flow, create, arg);
   rf_value_free(arg);
+  if (st != RF_OK) (void)remove(*partial); /* no half-made file left */
   return st;
 }
 
@@ -617,7 +641,7 @@ rf_status rf_timeseries_summary(rf_flow *flow, const rf_timeseries *ts,
     st = data_end(&s, step[1], partial, st);
   }
   if (st != RF_OK) goto done;
-  choose_bins(&s);
+  RF_CHECK_GOTO(choose_bins(&s), st, done);
   rf_value *tv = targets_value(&s);
   if (tv == NULL) {
     st = rf__error(RF_ENOMEM, "pass 2 targets");

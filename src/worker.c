@@ -257,9 +257,10 @@ static rf_status run_steps(worker *w) {
     w->steps = s->next;
     if (w->steps == NULL) w->steps_tail = NULL;
     RF_CHECK(flush(w)); /* outcomes first: rank 0 may be waiting on them */
-    rf_status st = rf__step_run(w->rt, s->index, s->arg, s->len);
+    rf_status agreed; /* rank 0 reports it; this rank only takes part */
+    rf_status st = rf__step_run(w->rt, s->index, s->arg, s->len, &agreed);
     rf__free(s);
-    if (st != RF_OK && st != RF_ETASK) return st;
+    if (st != RF_OK) return st;
   }
   return RF_OK;
 }
@@ -406,7 +407,9 @@ int rf__worker_run(rf_runtime *rt) {
     rf_status st;
     int got = 0;
     check_signal(&w);
-    if (w.steps != NULL && !w.broken) {
+    /* Steps run even on a rank that reported an error: every rank must
+     * meet in them, or rank 0 would wait forever. */
+    if (w.steps != NULL) {
       st = run_steps(&w);
       if (st != RF_OK && report(&w, st) != 0) break;
       rf__backoff_reset(&bo);

@@ -181,3 +181,10 @@ add_test(NAME report_json
           $<TARGET_FILE:test_flow_sleepy>)
 set_tests_properties(report_json PROPERTIES TIMEOUT 180 LABELS "mpi;cli"
                      ENVIRONMENT "${RF_TEST_ENV}" RUN_SERIAL TRUE)
+rf_add_cli_test(ts_same_output 2 "--write-data and --output name the same file"
+                ${ts} --write-data s.h5 --output s.h5)
+rf_add_cli_test(ts_output_dir 2 "--output: cannot create '/tmp': Is a directory"
+                ${ts} --output /tmp)
+rf_add_cli_test(ts_input_with_seed 2 "--input takes seed from the file; drop --seed"
+                ${ts} --input x.h5 --seed 5)
+rf_add_test(test_regress_step_after_fatal INTERNAL RANKS 2 3 TIMEOUT 60 LABELS fault)

@@ -1,7 +1,7 @@
 /* test_flow_step.c -- collective steps: every rank runs the step together
  * on the step's communicator (an allreduce there sees every rank), with
- * rank 0's argument; a failure on one rank is reported by rank 0 as
- * RF_ETASK naming that rank; tasks submitted before and after a step run
+ * rank 0's argument; a failure on one rank comes back to rank 0 as that
+ * rank's status, naming the rank; tasks submitted before and after a step run
  * and complete normally, even while a step happens mid-flow. */
 #include <time.h>
 
@@ -50,10 +50,11 @@ static rf_status flow(rf_flow *flow, void *user) {
   rf_value *k = rf_value_int(5);
   CHECK_OK(rf_flow_step(flow, sum_ranks, k));   /* while tasks are out */
   rf_value_free(k);
-  CHECK_STATUS(rf_flow_step(flow, sum_ranks, NULL), RF_ETASK); /* no arg */
+  /* No argument: every rank's function fails with RF_EINVAL. */
+  CHECK_STATUS(rf_flow_step(flow, sum_ranks, NULL), RF_EINVAL);
   char want[64];
   snprintf(want, sizeof want, "failed on rank %d", n - 1);
-  CHECK_STATUS(rf_flow_step(flow, fail_last, NULL), RF_ETASK);
+  CHECK_STATUS(rf_flow_step(flow, fail_last, NULL), RF_EIO); /* its status */
   CHECK_CONTAINS(rf_last_error(), want);
   for (int i = 0; i < 20; i++) {
     REQUIRE_OK(rf_submit(flow, nap, rf_value_int(100 + i), &after[i]));

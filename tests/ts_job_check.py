@@ -116,6 +116,30 @@ with tempfile.TemporaryDirectory() as tmp:
                 ok = abs(w - g_) <= 1e-12 * abs(w)
             check(ok, f"{col} {row}: pandas {w!r}, rankflow {g_!r}")
 
+    # Signed zeros and NaN in an input file: pandas skips NaN and treats
+    # -0.0 as 0.0; so must the summary (quartiles, counts), exactly.
+    odd = os.path.join(tmp, "odd.h5")
+    with h5py.File(data, "r") as src, h5py.File(odd, "w") as dst:
+        src.copy("timeseries", dst)
+        x = dst["timeseries/x"][:]
+        x[:50000] = 0.0
+        x[50000:100000] = -0.0
+        x[100000:100010] = float("nan")
+        dst["timeseries/x"][:] = x
+    c = os.path.join(tmp, "c.h5")
+    run3 = subprocess.run([mpiexec, "-n", "2", "--oversubscribe", job,
+                           "--input", odd, "--output", c],
+                          capture_output=True, text=True, timeout=120)
+    check(run3.returncode == 0, f"--input with -0.0/NaN: exit {run3.returncode}: "
+          f"{run3.stderr[-500:]}")
+    if run3.returncode == 0:
+        want = pd.DataFrame({"x": x}).describe()["x"]
+        got = pd.read_hdf(c, "summary")["x"]
+        for row in want.index:
+            w, g_ = float(want[row]), float(got[row])
+            check(w == g_ or abs(w - g_) <= 1e-12 * abs(w) or abs(w - g_) <= 1e-15,
+                  f"-0.0/NaN {row}: pandas {w!r}, rankflow {g_!r}")
+
     # Malformed inputs: exit 2 naming the problem, no output written.
     def broken(name, edit):
         path = os.path.join(tmp, name + ".h5")
