@@ -224,7 +224,7 @@ double rf__moments_std(const rf_moments *m);
 #define RF_STATS_BIN_BITS 20
 static inline uint32_t rf__stats_bin(double v) {
   uint64_t u;
-  if (v == 0) v = 0.0; /* -0.0 equals 0.0: one bin for both */
+  v += 0.0; /* -0.0 + 0.0 is 0.0: one bin for both, without a branch */
   memcpy(&u, &v, sizeof u);
   u = (u >> 63) ? ~u : (u | 0x8000000000000000ull);
   return (uint32_t)(u >> (64 - RF_STATS_BIN_BITS));

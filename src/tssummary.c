@@ -182,7 +182,7 @@ static rf_status pass1(rf_ctx *ctx) {
     size_t k = (size_t)(p.n - off < CHUNK ? p.n - off : CHUNK);
     RF_CHECK_GOTO(chunk(&p, off, k, cb, p.write), st, done);
     for (int c = 0; c < NCOL; c++) {
-      size_t kc = drop_nan(v[c], k);
+      size_t kc = p.input[0] ? drop_nan(v[c], k) : k; /* generated: no NaN */
       rf__moments_add(&m[c], v[c], kc);
       for (size_t i = 0; i < kc; i++) hist[c][rf__stats_bin(v[c][i])]++;
       /* Bins are monotone: the used range runs from min's to max's. */
@@ -273,7 +273,7 @@ static rf_status pass2(rf_ctx *ctx) {
     size_t k = (size_t)(p.n - off < CHUNK ? p.n - off : CHUNK);
     RF_CHECK_GOTO(chunk(&p, off, k, cb, 0), st, done);
     for (int c = 0; c < NCOL; c++) {
-      size_t kc = drop_nan(v[c], k);
+      size_t kc = p.input[0] ? drop_nan(v[c], k) : k; /* generated: no NaN */
       for (size_t i = 0; i < kc; i++) {
         uint32_t b = rf__stats_bin(v[c][i]);
         for (int j = 0; j < t[c].n; j++) {
