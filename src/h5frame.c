@@ -39,11 +39,10 @@
  * automatic error printing is off during these calls (the caller's handler
  * is restored); its innermost message goes into rf_last_error() instead.
  */
-#include "rf_internal.h"
+#include "rf_h5.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <hdf5.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,20 +59,12 @@
 
 /* ---- HDF5's error stack ---------------------------------------------------- */
 
-typedef struct {
-  H5E_auto2_t fn;
-  void *data;
-  int saved;
-} quiet;
-
-/* Turn HDF5's automatic error printing off until quiet_end. */
-static void quiet_begin(quiet *q) {
+void rf__h5_quiet_begin(rf_h5_quiet *q) {
   q->saved = H5Eget_auto2(H5E_DEFAULT, &q->fn, &q->data) >= 0;
   if (q->saved && H5Eset_auto2(H5E_DEFAULT, NULL, NULL) < 0) q->saved = 0;
 }
 
-/* Give the caller's handler back. */
-static void quiet_end(const quiet *q) {
+void rf__h5_quiet_end(const rf_h5_quiet *q) {
   if (q->saved && H5Eset_auto2(H5E_DEFAULT, q->fn, q->data) < 0) {
     /* Nothing to do: printing stays off, no result is lost. */
   }
@@ -540,8 +531,8 @@ rf_status rf_frame_write_hdf5(const char *path, const char *key,
   rf_status st;
   RF_CHECK_GOTO(probe_create(path, tmp), st, out_names);
 
-  quiet q;
-  quiet_begin(&q);
+  rf_h5_quiet q;
+  rf__h5_quiet_begin(&q);
   writer w = {path, -1, -1};
   hid_t fcpl = -1, file = -1;
   if ((fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 ||
@@ -585,7 +576,7 @@ out_plists:
   if (w.dcpl >= 0) st = closed(st, H5Pclose(w.dcpl), path, "properties");
   if (w.gcpl >= 0) st = closed(st, H5Pclose(w.gcpl), path, "properties");
   if (fcpl >= 0) st = closed(st, H5Pclose(fcpl), path, "properties");
-  quiet_end(&q);
+  rf__h5_quiet_end(&q);
 out_names:
   rf__free(tmp);
   rf__free(dir);
@@ -1017,8 +1008,8 @@ rf_status rf_frame_read_hdf5(const char *path, const char *key,
   }
   reader r = {path, key};
   rf_status st = RF_OK;
-  quiet q;
-  quiet_begin(&q);
+  rf_h5_quiet q;
+  rf__h5_quiet_begin(&q);
   char why[WHY_LEN];
   htri_t is = H5Fis_hdf5(path);
   hid_t file = is > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1, g;
@@ -1058,14 +1049,14 @@ out_file:
     *out = NULL;
   }
 out:
-  quiet_end(&q);
+  rf__h5_quiet_end(&q);
   return st;
 }
 
 /* ---- shared with h5part.c ------------------------------------------------ */
 
-rf_status rf__h5_set_attrs(int64_t obj, const rf_value *map) {
+rf_status rf__h5_set_attrs(hid_t obj, const rf_value *map) {
   writer w = {"the data file", H5I_INVALID_HID, H5I_INVALID_HID};
   RF_CHECK(check_attrs(map, "data file", 0));
-  return put_attrs(&w, (hid_t)obj, map);
+  return put_attrs(&w, obj, map);
 }

@@ -12,9 +12,8 @@
  * reopened. Reading (--input) needs nothing collective: a task opens the
  * file read-only, reads its piece in chunks, and closes it.
  */
-#include "rf_internal.h"
+#include "rf_h5.h"
 
-#include <hdf5.h>
 #include <string.h>
 
 enum { D_TIME, D_ID, D_NAME, D_X, D_Y, D_OFFSETS, ND };
@@ -63,10 +62,8 @@ rf_status rf__tsdata_create(rf_step_ctx *ctx, const rf_timeseries *ts,
                             const char *path) {
   rf_status st = RF_OK;
   hid_t fapl = H5I_INVALID_HID, ocpl = H5I_INVALID_HID, space = H5I_INVALID_HID;
-  H5E_auto2_t old_fn;
-  void *old_data;
-  H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  rf_h5_quiet quiet;
+  rf__h5_quiet_begin(&quiet);
   hsize_t rows = (hsize_t)rf_timeseries_rows(ts);
   hsize_t nparts = rf_timeseries_partitions(ts);
   RF_H5CALL(fapl = H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate");
@@ -124,7 +121,7 @@ rf_status rf__tsdata_create(rf_step_ctx *ctx, const rf_timeseries *ts,
   RF_H5CALL(H5Fflush(out.file, H5F_SCOPE_GLOBAL), "H5Fflush");
   H5Pclose(ocpl);
   H5Pclose(fapl);
-  H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+  rf__h5_quiet_end(&quiet);
   return RF_OK;
 fail:
   if (space >= 0) H5Sclose(space);
@@ -133,7 +130,7 @@ fail:
   close_out();
   if (out.file >= 0) H5Fclose(out.file);
   out.file = H5I_INVALID_HID;
-  H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+  rf__h5_quiet_end(&quiet);
   return st;
 }
 
@@ -251,10 +248,8 @@ static int64_t dataset_len(hid_t g, const char *name, H5T_class_t cls,
 
 rf_status rf_timeseries_open(const char *path, rf_timeseries **out) {
   *out = NULL;
-  H5E_auto2_t old_fn;
-  void *old_data;
-  H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  rf_h5_quiet quiet;
+  rf__h5_quiet_begin(&quiet);
   rf_status st = RF_OK;
   rf_timeseries *ts = NULL;
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), g = H5I_INVALID_HID;
@@ -319,7 +314,7 @@ rf_status rf_timeseries_open(const char *path, rf_timeseries **out) {
 done:
   if (g >= 0) H5Gclose(g);
   if (f >= 0) H5Fclose(f);
-  H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+  rf__h5_quiet_end(&quiet);
   if (st != RF_OK) {
     rf_timeseries_free(ts);
     return st;
@@ -330,10 +325,8 @@ done:
 
 rf_status rf__tsdata_read(const char *path, int64_t first, size_t n,
                           int64_t *id, double *x, double *y) {
-  H5E_auto2_t old_fn;
-  void *old_data;
-  H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  rf_h5_quiet quiet;
+  rf__h5_quiet_begin(&quiet);
   rf_status st = RF_OK;
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) st = rf__error(RF_EIO, "cannot open %s", path);
@@ -360,6 +353,6 @@ rf_status rf__tsdata_read(const char *path, int64_t first, size_t n,
     }
   }
   if (f >= 0) H5Fclose(f);
-  H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+  rf__h5_quiet_end(&quiet);
   return st;
 }

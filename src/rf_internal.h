@@ -585,11 +585,6 @@ rf_status rf__tsdata_close(void);
 rf_status rf__tsdata_read(const char *path, int64_t first, size_t n,
                           int64_t *id, double *x, double *y);
 
-/* ---- h5frame.c: shared HDF5 helpers ---------------------------------------- */
-/* Set the entries of map (string, int or double values) as attributes of
- * the HDF5 object obj. RF_EINVAL for other value types, RF_EHDF5. */
-rf_status rf__h5_set_attrs(int64_t obj, const rf_value *map);
-
 /* ---- runtime.c ---------------------------------------------------------- */
 struct rf_runtime {
   int rank, size;
