@@ -81,13 +81,8 @@ rf_status rf_task_register(rf_runtime *rt, const char *name, rf_task_fn fn,
   RF_ENSURE(rf_task_find(rt, name, &found) != RF_OK, RF_EINVAL,
             "task '%s' is registered twice", name);
   rf__error_clear();
-  if (reg->count == reg->cap) {
-    uint32_t cap = reg->cap ? reg->cap * 2 : 16;
-    rf_task **tasks = rf__realloc(reg->tasks, cap * sizeof *tasks);
-    if (tasks == NULL) return rf__error(RF_ENOMEM, "registering a task");
-    reg->tasks = tasks;
-    reg->cap = cap;
-  }
+  RF_CHECK(rf__registry_reserve(&reg->tasks, reg->count, &reg->cap,
+                                 "registering a task"));
   rf_task *t = rf__calloc(1, sizeof *t);
   if (t == NULL) return rf__error(RF_ENOMEM, "registering a task");
   t->opts = *opts;
@@ -107,6 +102,19 @@ rf_status rf_task_register(rf_runtime *rt, const char *name, rf_task_fn fn,
 fail:
   free_task(t);
   return st;
+}
+
+rf_status rf__registry_reserve(void *items, uint32_t count, uint32_t *cap,
+                               const char *what) {
+  if (count < *cap) return RF_OK;
+  uint32_t n = *cap ? *cap * 2 : 16;
+  void *old;
+  memcpy(&old, items, sizeof old); /* items points at some T ** */
+  void *p = rf__realloc(old, n * sizeof(void *));
+  if (p == NULL) return rf__error(RF_ENOMEM, "%s", what);
+  memcpy(items, &p, sizeof p);
+  *cap = n;
+  return RF_OK;
 }
 
 rf_status rf_task_find(rf_runtime *rt, const char *name, rf_task **out) {

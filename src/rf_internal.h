@@ -268,6 +268,10 @@ void rf__registry_free(rf_registry *reg);
  * registries match. */
 uint64_t rf__registry_fingerprint(const rf_registry *reg);
 rf_task *rf__registry_at(const rf_registry *reg, uint64_t index);
+/* Room for one more entry in a registry array of pointers (items points
+ * at the array, e.g. &reg->tasks), doubling it. RF_ENOMEM naming what. */
+rf_status rf__registry_reserve(void *items, uint32_t count, uint32_t *cap,
+                               const char *what);
 
 /* ---- options.c ---------------------------------------------------------- */
 /* How progress is shown (--progress). */

@@ -31,13 +31,8 @@ rf_status rf_step_register(rf_runtime *rt, const char *name, rf_step_fn fn,
     RF_ENSURE(strcmp(reg->steps[i]->name, name) != 0, RF_EINVAL,
               "step '%s' is registered twice", name);
   }
-  if (reg->nsteps == reg->capsteps) {
-    uint32_t cap = reg->capsteps ? reg->capsteps * 2 : 8;
-    rf_step **steps = rf__realloc(reg->steps, cap * sizeof *steps);
-    if (steps == NULL) return rf__error(RF_ENOMEM, "registering a step");
-    reg->steps = steps;
-    reg->capsteps = cap;
-  }
+  RF_CHECK(rf__registry_reserve(&reg->steps, reg->nsteps, &reg->capsteps,
+                                 "registering a step"));
   rf_step *s = rf__calloc(1, sizeof *s);
   char *copy = rf__strdup(name);
   if (s == NULL || copy == NULL) {
