@@ -174,10 +174,10 @@ rf_status rf__tsdata_write(int64_t first, size_t n, const int64_t *timestamp,
 /* ---- reading (--input) ---------------------------------------------------- */
 
 rf_value *rf_timeseries_attrs(const rf_timeseries *ts) {
-  static const char *const params[] = {"start", "end", "freq", "partition_freq"};
+  const char *const *params = rf__ts_params;
   rf_value *m = rf_value_map();
   rf_status st = RF_OK;
-  for (int i = 0; i < 4 && st == RF_OK; i++) {
+  for (int i = 0; i < RF_TS_PARAMS && st == RF_OK; i++) {
     st = rf_value_map_set(m, params[i],
                           rf_value_string(rf_timeseries_param(ts, params[i])));
   }
@@ -262,10 +262,10 @@ rf_status rf_timeseries_open(const char *path, rf_timeseries **out) {
     st = bad_input(path, "no /timeseries group (not written by --write-data?)");
     goto done;
   }
-  char p[4][64];
+  char p[RF_TS_PARAMS][64];
   int64_t seed;
-  static const char *const params[] = {"start", "end", "freq", "partition_freq"};
-  for (int i = 0; i < 4; i++) {
+  const char *const *params = rf__ts_params;
+  for (int i = 0; i < RF_TS_PARAMS; i++) {
     if (!read_str_attr(g, params[i], p[i], sizeof p[i])) {
       st = rf__error(RF_EUSAGE, "--input %s: attribute %s of /timeseries is "
                      "missing or not a string", path, params[i]);

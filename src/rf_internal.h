@@ -575,6 +575,12 @@ rf_status rf__barrier(MPI_Comm comm);
 rf_status rf__step_run(rf_runtime *rt, uint32_t index, const uint8_t *arg,
                        size_t len, rf_status *agreed);
 
+/* ---- tsplan.c --------------------------------------------------------------- */
+/* The plan's parameter names, in rf_timeseries_plan's order: the keys of
+ * rf_timeseries_param, the data attributes and the task arguments. */
+#define RF_TS_PARAMS 4
+extern const char *const rf__ts_params[RF_TS_PARAMS];
+
 /* ---- h5part.c: the timeseries data file ---------------------------------- */
 /* Create the data file on every rank (inside a step) and keep it open. */
 rf_status rf__tsdata_create(rf_step_ctx *ctx, const rf_timeseries *ts,

@@ -32,7 +32,7 @@
 #define MAX_PARTITIONS INT32_MAX
 
 enum { PARAM_START, PARAM_END, PARAM_FREQ, PARAM_PFREQ, PARAM_COUNT_ };
-static const char *const param_names[PARAM_COUNT_] = {
+const char *const rf__ts_params[RF_TS_PARAMS] = {
     "start", "end", "freq", "partition_freq"};
 
 struct rf_timeseries {
@@ -335,7 +335,7 @@ uint64_t rf_timeseries_seed(const rf_timeseries *ts) { return ts->seed; }
 
 const char *rf_timeseries_param(const rf_timeseries *ts, const char *name) {
   for (int i = 0; name != NULL && i < PARAM_COUNT_; i++) {
-    if (strcmp(name, param_names[i]) == 0) return ts->params[i];
+    if (strcmp(name, rf__ts_params[i]) == 0) return ts->params[i];
   }
   return NULL;
 }

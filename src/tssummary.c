@@ -37,8 +37,8 @@ static const char *const step_names[2] = {"rankflow.timeseries.create",
  *  write] (+ pass 2's targets): a task re-plans from the parameters. */
 static rf_value *plan_arg(const rf_timeseries *ts) {
   rf_value *a = rf_value_list();
-  static const char *const params[] = {"start", "end", "freq", "partition_freq"};
-  for (int i = 0; i < 4; i++) {
+  const char *const *params = rf__ts_params;
+  for (int i = 0; i < RF_TS_PARAMS; i++) {
     rf_value_list_append(a, rf_value_string(rf_timeseries_param(ts, params[i])));
   }
   if (rf_value_list_append(a, rf_value_int((int64_t)rf_timeseries_seed(ts))) !=
