@@ -73,7 +73,8 @@ extern "C" {
   X(ESTATE, "call not allowed in this state")                                \
   X(ENET, "network error")                                                   \
   X(EHTTP, "HTTP error")                                                     \
-  X(EHDF5, "HDF5 error")
+  X(EHDF5, "HDF5 error")                                                     \
+  X(ESYS, "operating system error")
 
 typedef enum {
 #define RF_STATUS_ENUM_(name, msg) RF_##name,
@@ -329,7 +330,16 @@ typedef rf_status (*rf_task_fn)(rf_ctx *ctx);
 /* Options of a registered task. Zero-initialise and set what you need:
  * the zero value means no retries. Delays are in seconds; the n-th retry
  * waits min(retry_delay * retry_backoff^(n-1), retry_max_delay), scaled by
- * a random factor in [1 - retry_jitter, 1 + retry_jitter]. */
+ * a random factor in [1 - retry_jitter, 1 + retry_jitter].
+ *
+ * io = 1 marks a task that waits on the network or a disk (a download, a
+ * file copy): a rank runs up to --io-slots of them at once (default 8),
+ * each on an I/O slot, a thread of its own, while its main thread goes on
+ * with other tasks; a worker asks for as many I/O tasks as it has free
+ * slots. An io task must not call MPI or HDF5 (neither is thread-safe
+ * here), must not change process-wide state (the working directory,
+ * signal actions), and must check rf_ctx_cancelled() while it waits. The
+ * same holds at one rank: the slots run beside the flow. */
 typedef struct {
   int retries;             /* transient failures retried up to this often */
   double retry_delay;      /* first delay (s) */
@@ -337,6 +347,7 @@ typedef struct {
   double retry_max_delay;  /* cap (s); 0 means no cap */
   double retry_jitter;     /* fraction in [0, 1] */
   const char *const *tags; /* NULL-terminated list of labels; may be NULL */
+  int io;                  /* 1: I/O-bound, runs on an I/O slot (above) */
 } rf_task_options;
 
 /* Register a task under a unique name. Every rank must register the same

@@ -91,6 +91,14 @@ static void set_message(rf_attempt_result *res, rf_outcome outcome,
   (void)msgpack_pack_str_with_body(&pk, msg, strlen(msg));
 }
 
+rf_status rf__attempt_note(rf_attempt_result *res, rf_outcome outcome,
+                           const char *msg) {
+  set_message(res, outcome, msg);
+  res->t0 = res->t1 = 0;
+  return res->payload.oom ? rf__error(RF_ENOMEM, "recording an outcome")
+                          : RF_OK;
+}
+
 rf_status rf__attempt_run(rf_runtime *rt, const rf_task *task, uint64_t id,
                           uint64_t key, int attempt, const uint8_t *arg,
                           size_t arglen, rf_cancel_probe_fn probe,

@@ -43,6 +43,9 @@ rf_status rf__coord_create(rf_runtime *rt, rf_coord **out) {
     }
     for (int i = 0; i < co->nworkers; i++) co->workers[i].rank = i + 1;
     RF_CHECK_GOTO(rf__sendq_create(rt->comm, &co->sendq), st, fail);
+  } else {
+    RF_CHECK_GOTO(rf__iopool_create(rt, (int)rt->opts.io_slots, &co->io), st,
+                  fail);
   }
   *out = co;
   return RF_OK;
@@ -53,6 +56,9 @@ fail:
 
 void rf__coord_free(rf_coord *co) {
   if (co == NULL) return;
+  /* Slots still running after a stop see their cancelled flag; an attempt
+   * that ignores it keeps its thread until the process exits. */
+  if (rf__iopool_destroy(co->io, RF_IO_STOP_GRACE_S) != 0) return;
   rf__futures_free_all(co);
   rf__report_free(co->report);
   rf__sendq_free(co->sendq);
@@ -116,13 +122,18 @@ rf_status rf__coord_send_step(rf_coord *co, uint32_t index,
 }
 
 rf_status rf__coord_cancel_remote(rf_coord *co, rf_future *f) {
-  if (co->nworkers == 0 || f->rank < 1) return RF_OK;
+  if (co->nworkers == 0) {
+    rf__iopool_cancel(co->io, rf__future_id(f)); /* running on a slot */
+    return RF_OK;
+  }
+  if (f->rank < 1) return RF_OK;
   rf_status st = send_small(co, f->rank, RF_TAG_CANCEL, rf__future_id(f), 1);
   return st == RF_OK ? RF_OK : fatal(co, st);
 }
 
-/* How many tasks the next batch for a worker may hold, 0 for none now. */
-static rf_status send_batch(rf_coord *co, rf_worker_slot *w, uint32_t max) {
+/* Send worker w up to max tasks of a lane in one message. */
+static rf_status send_batch(rf_coord *co, rf_worker_slot *w, uint32_t max,
+                            int lane) {
   rf_buf b = {0};
   msgpack_packer pk;
   uint32_t count = 0;
@@ -130,25 +141,22 @@ static rf_status send_batch(rf_coord *co, rf_worker_slot *w, uint32_t max) {
   /* The count is patched in when the batch is complete. */
   static const uint8_t header[5] = {0xdd, 0, 0, 0, 0};
   if (rf__buf_append(&b, header, sizeof header) != RF_OK) return RF_ENOMEM;
+  /* A CPU task sent alone reports its start (long tasks show running). */
+  uint32_t report_start = lane == RF_LANE_CPU && max == 1;
   while (count < max && b.len < RF_BATCH_BYTES) {
-    rf_future *f = rf__sched_pop(co);
-    if (f == NULL) break;
-    rf_status st = rf__sched_prepare(co, f);
-    if (st == RF_ETASK) continue; /* too large: failed, not sent */
+    rf_future *f;
+    rf_status st = rf__sched_take(co, lane, w->rank, RF_STATE_SCHEDULED, &f);
     if (st != RF_OK) {
       rf__buf_free(&b);
       return st;
     }
-    f->state = RF_STATE_SCHEDULED;
-    f->rank = w->rank;
-    f->attempts++;
-    f->t_start = 0;
+    if (f == NULL) break;
     (void)msgpack_pack_array(&pk, 6);
     (void)msgpack_pack_uint64(&pk, rf__future_id(f));
     (void)msgpack_pack_uint32(&pk, f->task);
     (void)msgpack_pack_uint32(&pk, f->attempts);
     (void)msgpack_pack_uint64(&pk, f->key);
-    (void)msgpack_pack_uint32(&pk, max == 1 ? 1u : 0u); /* report start */
+    (void)msgpack_pack_uint32(&pk, report_start);
     (void)rf__buf_append(&b, rf__blob_data(&f->u.live.arg), f->u.live.arg.len);
     count++;
   }
@@ -162,22 +170,36 @@ static rf_status send_batch(rf_coord *co, rf_worker_slot *w, uint32_t max) {
     b.data[3] = (uint8_t)(count >> 8);
     b.data[4] = (uint8_t)count;
   }
-  w->inflight += count;
-  w->batch = count;
+  if (lane == RF_LANE_IO) {
+    w->io_inflight += count;
+  } else {
+    w->inflight += count;
+    w->batch = count;
+  }
   return rf__send(co->sendq, w->rank, RF_TAG_WORK, &b);
 }
 
 static rf_status dispatch(rf_coord *co) {
   if (co->stop != RF_SIGNAL_NONE) return RF_OK;
-  for (int i = 0; i < co->nworkers && co->nready > 0; i++) {
+  /* I/O tasks are spread evenly: each worker takes its share of what is
+   * ready now, up to its free slots. */
+  size_t nio = co->ready[RF_LANE_IO].n;
+  uint32_t io_share = (uint32_t)((nio + (size_t)co->nworkers - 1) /
+                                 (size_t)co->nworkers);
+  uint32_t slots = (uint32_t)co->rt->opts.io_slots;
+  for (int i = 0; i < co->nworkers; i++) {
     rf_worker_slot *w = &co->workers[i];
     for (;;) {
-      rf__sched_skip_ended(co);
-      if (co->ready_head == NULL) break;
-      double avg = co->reg->tasks[co->ready_head->task]->avg_ns;
-      uint32_t n = rf__sched_batch_size(co, w, avg);
+      rf_future *head = rf__sched_peek(co, RF_LANE_CPU);
+      if (head == NULL) break;
+      uint32_t n = rf__sched_batch_size(co, w, co->reg->tasks[head->task]->avg_ns);
       if (n == 0) break;
-      RF_CHECK(send_batch(co, w, n));
+      RF_CHECK(send_batch(co, w, n, RF_LANE_CPU));
+    }
+    uint32_t n = w->io_inflight < slots ? slots - w->io_inflight : 0;
+    if (n > io_share) n = io_share;
+    if (n > 0 && rf__sched_peek(co, RF_LANE_IO) != NULL) {
+      RF_CHECK(send_batch(co, w, n, RF_LANE_IO));
     }
   }
   return RF_OK;
@@ -223,7 +245,8 @@ static rf_status on_results(rf_coord *co, int src, rf_reader *r) {
     RF_ENSURE(outcome < RF_OUTCOME_COUNT_, RF_ECODEC,
               "malformed message: outcome %" PRIu64, outcome);
     RF_CHECK(owned(co, src, id, &f));
-    w->inflight--;
+    if (rf__sched_lane(co, f) == RF_LANE_IO) w->io_inflight--;
+    else w->inflight--;
     RF_CHECK(rf__sched_outcome(co, f, (rf_outcome)outcome, payload, len, t0, t1));
   }
   return RF_OK;
@@ -332,8 +355,9 @@ rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
     if (co->nworkers == 0) {
       if (co->stop != RF_SIGNAL_NONE) return rf__error(RF_ESTOPPED, "stopping");
       if (done == NULL || done(user)) return RF_OK;
-      int ran;
-      rf_status st = rf__local_run_one(co, &ran);
+      int moved, ran = 0;
+      rf_status st = rf__local_io(co, &moved);
+      if (st == RF_OK && !moved) st = rf__local_run_one(co, &ran);
       if (st != RF_OK) return fatal(co, st);
       if (ran) {
         /* A timeout holds between tasks too, as with many ranks. */
@@ -343,7 +367,8 @@ rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
         }
         continue;
       }
-      if (co->nheap == 0) {
+      progressed |= moved;
+      if (!moved && co->nheap == 0 && rf__iopool_active(co->io) == 0) {
         return rf__error(RF_ESTATE, "waiting on a task that cannot run");
       }
     } else {
@@ -368,9 +393,11 @@ rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
 
 static int all_ended(void *user) { return ((rf_coord *)user)->unfinished == 0; }
 
-static uint32_t in_flight(const rf_coord *co) {
-  uint32_t n = 0;
-  for (int i = 0; i < co->nworkers; i++) n += co->workers[i].inflight;
+static size_t in_flight(const rf_coord *co) {
+  size_t n = co->io ? rf__iopool_active(co->io) : 0;
+  for (int i = 0; i < co->nworkers; i++) {
+    n += co->workers[i].inflight + co->workers[i].io_inflight;
+  }
   return n;
 }
 
@@ -383,7 +410,8 @@ static void drain(rf_coord *co) {
          rf__signal_requested() != RF_SIGNAL_STOP &&
          co->stop != RF_SIGNAL_STOP) {
     int got = 0;
-    rf_status st = poll_messages(co, &got);
+    rf_status st = co->nworkers > 0 ? poll_messages(co, &got)
+                                    : rf__local_io(co, &got);
     if (st != RF_OK) {
       (void)fatal(co, st);
       return;

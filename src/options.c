@@ -42,7 +42,7 @@ static rf_status parse_progress(const char *text, void *dest, char *err,
   return RF_EUSAGE;
 }
 
-#define LIB_FLAGS 9
+#define LIB_FLAGS 10
 
 /* The library's flags; dest pointers are filled in by lib_table(). */
 static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
@@ -72,6 +72,10 @@ static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
   t[7] = (rf_option){"timeline", RF_OPT_STRING, &lib->timeline, "FILE",
                      "write a static HTML timeline of every attempt", NULL,
                      0, 0};
+  t[8] = (rf_option){"io-slots", RF_OPT_INT, &lib->io_slots, "N",
+                     "I/O tasks (registered with io) run at once per rank, "
+                     "each on a thread that never calls MPI",
+                     NULL, 1, 1024};
 }
 
 static const rf_option *find(const rf_option *t, const char *name,

@@ -47,6 +47,8 @@ static rf_status check_options(const char *name, const rf_task_options *o) {
             RF_EINVAL, "task '%s': retry_max_delay must be >= 0", name);
   RF_ENSURE(o->retry_jitter >= 0 && o->retry_jitter <= 1, RF_EINVAL,
             "task '%s': retry_jitter must be in [0, 1]", name);
+  RF_ENSURE(o->io == 0 || o->io == 1, RF_EINVAL,
+            "task '%s': io must be 0 or 1", name);
   return RF_OK;
 }
 
@@ -147,6 +149,7 @@ uint64_t rf__registry_fingerprint(const rf_registry *reg) {
     XXH3_64bits_update(&st, &o->retry_backoff, sizeof o->retry_backoff);
     XXH3_64bits_update(&st, &o->retry_max_delay, sizeof o->retry_max_delay);
     XXH3_64bits_update(&st, &o->retry_jitter, sizeof o->retry_jitter);
+    XXH3_64bits_update(&st, &o->io, sizeof o->io);
     for (size_t k = 0; o->tags && o->tags[k]; k++) {
       XXH3_64bits_update(&st, o->tags[k], strlen(o->tags[k]) + 1);
     }

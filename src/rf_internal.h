@@ -290,7 +290,9 @@ typedef struct {
   int quiet;                /* no progress, no totals line */
   const char *report;       /* --report FILE, or NULL */
   const char *timeline;     /* --timeline FILE, or NULL */
+  int64_t io_slots;         /* --io-slots: I/O tasks at once per rank */
 } rf_lib_options;
+#define RF_IO_SLOTS_DEFAULT 8
 /* Parse argv; returns -1 to go on, else an exit code (help, usage). */
 int rf__options_parse(int argc, char **argv, const rf_cli *cli,
                       rf_lib_options *lib, int print);
@@ -316,6 +318,7 @@ enum {
 };
 
 typedef struct rf_coord rf_coord;
+typedef struct rf_iopool rf_iopool;
 typedef struct rf_report rf_report;
 typedef struct rf_sendq rf_sendq;
 
@@ -427,7 +430,16 @@ typedef struct {
   int rank;
   uint32_t inflight;      /* tasks sent and not reported */
   uint32_t batch;         /* size of the last batch sent */
+  uint32_t io_inflight;   /* I/O tasks sent and not reported */
 } rf_worker_slot;
+
+/* Ready tasks wait in one of two lanes: CPU tasks go out in batches sized
+ * by duration, I/O tasks as many as a rank has free I/O slots. */
+enum { RF_LANE_CPU, RF_LANE_IO, RF_LANES };
+typedef struct {
+  rf_future *head, *tail;
+  size_t n;
+} rf_lane;
 
 struct rf_flow {
   rf_runtime *rt;
@@ -444,9 +456,8 @@ struct rf_coord {
    * slot holds (next free slot << 1 | 1), so free slots need no list. */
   rf_future **slots;
   uint32_t nslots, capslots, free_head, gen;
-  /* ready queue (FIFO) and retry heap (by time) */
-  rf_future *ready_head, *ready_tail;
-  size_t nready;
+  /* ready queues (FIFO), one per lane, and the retry heap (by time) */
+  rf_lane ready[RF_LANES];
   struct rf_retry *heap;
   size_t nheap, capheap;
   /* futures whose end is being propagated to dependents */
@@ -459,6 +470,7 @@ struct rf_coord {
   rf_status fatal;   /* an error that ends the job */
   rf_progress progress;
   rf_report *report; /* --report, or NULL */
+  rf_iopool *io;      /* I/O slots when there is one rank, else NULL */
   uint64_t rng;
   unsigned since_poll;
   double t0;
@@ -486,10 +498,17 @@ int rf__coord_finish_flow(rf_coord *co, rf_status flow_status);
 /* The task may run now: append it to the ready queue (which takes over
  * its live reference until it is popped). */
 void rf__sched_ready(rf_future *f);
-/* The next ready task that has not ended, or NULL. */
-rf_future *rf__sched_pop(rf_coord *co);
-/* Drop ended (cancelled) tasks at the head of the ready queue. */
-void rf__sched_skip_ended(rf_coord *co);
+/* The next ready task of a lane that has not ended, taken off the queue
+ * (pop) or left at its head (peek); NULL if none. */
+rf_future *rf__sched_pop(rf_coord *co, int lane);
+rf_future *rf__sched_peek(rf_coord *co, int lane);
+/* The next task of a lane, its argument resolved (rf__sched_prepare),
+ * marked as an attempt on rank in state (scheduled, or running with its
+ * start time); *out = NULL when the lane is empty. */
+rf_status rf__sched_take(rf_coord *co, int lane, int rank, rf_state state,
+                         rf_future **out);
+/* The lane of a task (RF_LANE_*). */
+int rf__sched_lane(const rf_coord *co, const rf_future *f);
 /* Move due retries to the ready queue; 1 if any moved. */
 int rf__sched_release_retries(rf_coord *co);
 /* The earlier of deadline (0: none) and the next retry's due time. */
@@ -513,8 +532,12 @@ rf_status rf__read_message(const uint8_t *p, size_t len, char *out,
                            size_t outlen);
 
 /* ---- local.c: one rank, tasks run inline -------------------------------- */
-/* Run the next ready task in this process; *ran = 0 if none was ready. */
+/* Run the next ready CPU task in this process; *ran = 0 if none was
+ * ready. */
 rf_status rf__local_run_one(rf_coord *co, int *ran);
+/* Take back ended I/O attempts and start ready I/O tasks on free slots;
+ * *moved = 1 if anything ended or started. */
+rf_status rf__local_io(rf_coord *co, int *moved);
 
 /* ---- context.c: running one attempt (workers and inline) ---------------- */
 typedef struct {
@@ -529,8 +552,47 @@ rf_status rf__attempt_run(rf_runtime *rt, const rf_task *task, uint64_t id,
                           uint64_t key, int attempt, const uint8_t *arg,
                           size_t arglen, rf_cancel_probe_fn probe,
                           void *probe_user, rf_attempt_result *res);
+/* An outcome that carries only a message (no attempt ran): RF_ENOMEM if
+ * it cannot be encoded. */
+rf_status rf__attempt_note(rf_attempt_result *res, rf_outcome outcome,
+                           const char *msg);
 /* "name-0123456789abcdef" into buf (at least 80 bytes). */
 void rf__key_format(const char *name, uint64_t key, char *buf, size_t len);
+
+/* ---- iopool.c: I/O slots, threads for tasks registered with io --------- */
+typedef struct rf_iojob rf_iojob;
+/* An ended attempt, handed to the collector on the main thread. */
+typedef rf_status (*rf_iopool_done_fn)(void *user, uint64_t id,
+                                       rf_outcome outcome,
+                                       const uint8_t *payload, size_t len,
+                                       double t0, double t1);
+typedef rf_status (*rf_iopool_id_fn)(void *user, uint64_t id);
+/* How long cancelled I/O attempts get to end when a rank stops. */
+#define RF_IO_STOP_GRACE_S 0.3
+/* A pool of nslots slots; threads start as work arrives. */
+rf_status rf__iopool_create(rf_runtime *rt, int nslots, rf_iopool **out);
+/* Slots not holding an attempt (queued, running, or ended uncollected). */
+int rf__iopool_free_slots(const rf_iopool *p);
+/* Attempts submitted and not yet collected. */
+size_t rf__iopool_active(const rf_iopool *p);
+/* Queue an attempt (arg is copied); it runs when a slot is free. */
+rf_status rf__iopool_submit(rf_iopool *p, const rf_task *task, uint64_t id,
+                            uint64_t key, int attempt, const uint8_t *arg,
+                            size_t arglen);
+/* Set the cancelled flag of the attempt of task id (p may be NULL). */
+void rf__iopool_cancel(rf_iopool *p, uint64_t id);
+void rf__iopool_cancel_all(rf_iopool *p);
+/* Take back every attempt not started yet, calling fn with each id. */
+rf_status rf__iopool_take_unstarted(rf_iopool *p, rf_iopool_id_fn fn,
+                                    void *user);
+/* Hand every ended attempt to fn (main thread); *count says how many. An
+ * error of the run itself (a malformed argument) ends the job. */
+rf_status rf__iopool_collect(rf_iopool *p, rf_iopool_done_fn fn, void *user,
+                             int *count);
+/* Cancel everything, wait up to grace seconds for the threads to leave,
+ * and free the pool. Returns how many threads were still running (their
+ * pool is then left to the process exit), 0 normally. */
+int rf__iopool_destroy(rf_iopool *p, double grace);
 
 /* ---- worker.c ----------------------------------------------------------- */
 /* The worker loop of ranks > 0: returns the exit code rank 0 sent. */

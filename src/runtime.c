@@ -32,7 +32,8 @@ static const char *base_name(const char *path) {
 
 int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
   rf_cli fallback = {0};
-  rf_lib_options lib = {RF_LOG_INFO, 0, RF_PROGRESS_AUTO, 10.0, 0, NULL, NULL};
+  rf_lib_options lib = {RF_LOG_INFO, 0,    RF_PROGRESS_AUTO, 10.0,
+                        0,           NULL, NULL,             RF_IO_SLOTS_DEFAULT};
   *out = NULL;
   if (cli == NULL) cli = &fallback;
   if (cli->name == NULL) {

@@ -1,7 +1,9 @@
-/* scheduler.c -- what runs next: the ready queue, retries, batch sizes.
+/* scheduler.c -- what runs next: the ready queues, retries, batch sizes.
  *
- * Rank 0 keeps ready tasks in submission order (FIFO) and tasks waiting to
- * be retried in a min-heap on their retry time. Every attempt's end, from
+ * Rank 0 keeps ready tasks in submission order (FIFO), in two lanes (CPU
+ * tasks, and I/O tasks that run on a rank's I/O slots, so one kind never
+ * waits behind the other), and tasks waiting to be retried in a min-heap
+ * on their retry time. Every attempt's end, from
  * a worker or from the inline runner, comes through rf__sched_outcome,
  * which applies the task's retry policy (exponential back-off, capped,
  * with jitter) so that attempts in reports are the library's own. A queue
@@ -103,39 +105,58 @@ uint64_t rf__sched_next_wake(rf_coord *co, uint64_t deadline) {
 
 /* ---- ready queue -------------------------------------------------------- */
 
+int rf__sched_lane(const rf_coord *co, const rf_future *f) {
+  return co->reg->tasks[f->task]->opts.io ? RF_LANE_IO : RF_LANE_CPU;
+}
+
 void rf__sched_ready(rf_future *f) {
   rf_coord *co = f->co;
+  rf_lane *q = &co->ready[rf__sched_lane(co, f)];
   f->flags |= RF_FUT_QUEUED;
   f->next = NULL;
-  if (co->ready_tail) co->ready_tail->next = f;
-  else co->ready_head = f;
-  co->ready_tail = f;
-  co->nready++;
+  if (q->tail) q->tail->next = f;
+  else q->head = f;
+  q->tail = f;
+  q->n++;
 }
 
+static rf_future *unqueue(rf_lane *q) {
+  rf_future *f = q->head;
+  q->head = f->next;
+  if (q->head == NULL) q->tail = NULL;
+  q->n--;
+  f->flags &= (uint8_t)~RF_FUT_QUEUED;
+  return f;
+}
 
-rf_future *rf__sched_pop(rf_coord *co) {
-  while (co->ready_head != NULL) {
-    rf_future *f = co->ready_head;
-    co->ready_head = f->next;
-    if (co->ready_head == NULL) co->ready_tail = NULL;
-    co->nready--;
-    f->flags &= (uint8_t)~RF_FUT_QUEUED;
-    if (!rf__state_final((rf_state)f->state)) return f;
-    rf__future_unref(f); /* ended (cancelled) while queued */
+rf_future *rf__sched_peek(rf_coord *co, int lane) {
+  rf_lane *q = &co->ready[lane];
+  /* A task cancelled while queued is dropped when it comes to the front. */
+  while (q->head != NULL && rf__state_final((rf_state)q->head->state)) {
+    rf__future_unref(unqueue(q));
   }
-  return NULL;
+  return q->head;
 }
 
-void rf__sched_skip_ended(rf_coord *co) {
-  while (co->ready_head != NULL &&
-         rf__state_final((rf_state)co->ready_head->state)) {
-    rf_future *f = co->ready_head;
-    co->ready_head = f->next;
-    if (co->ready_head == NULL) co->ready_tail = NULL;
-    co->nready--;
-    f->flags &= (uint8_t)~RF_FUT_QUEUED;
-    rf__future_unref(f);
+rf_future *rf__sched_pop(rf_coord *co, int lane) {
+  return rf__sched_peek(co, lane) ? unqueue(&co->ready[lane]) : NULL;
+}
+
+rf_status rf__sched_take(rf_coord *co, int lane, int rank, rf_state state,
+                         rf_future **out) {
+  *out = NULL;
+  for (;;) {
+    rf_future *f = rf__sched_pop(co, lane);
+    if (f == NULL) return RF_OK;
+    rf_status st = rf__sched_prepare(co, f);
+    if (st == RF_ETASK) continue; /* too large: failed, not sent */
+    RF_CHECK(st);
+    f->state = (uint8_t)state;
+    f->rank = rank;
+    f->attempts++;
+    f->t_start = state == RF_STATE_RUNNING ? rf__now() : 0;
+    *out = f;
+    return RF_OK;
   }
 }
 
@@ -169,7 +190,8 @@ uint32_t rf__sched_batch_size(rf_coord *co, const rf_worker_slot *w,
   double want = avg_ns > 0 ? BATCH_TARGET_NS / avg_ns : 1;
   if (want > BATCH_MAX) want = BATCH_MAX;
   if (want < 1) want = 1;
-  size_t fair = (co->nready + (size_t)co->nworkers - 1) / (size_t)co->nworkers;
+  size_t nready = co->ready[RF_LANE_CPU].n;
+  size_t fair = (nready + (size_t)co->nworkers - 1) / (size_t)co->nworkers;
   if (fair < 1) fair = 1;
   return (uint32_t)(want < (double)fair ? want : (double)fair);
 }

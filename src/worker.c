@@ -2,7 +2,10 @@
  *
  * A worker receives batches, runs their tasks one after another on its
  * main thread (the one that calls MPI), and sends the outcomes back in one
- * message per batch, or sooner when a long task holds results back. While
+ * message per batch, or sooner when a long task holds results back. I/O
+ * tasks skip the line: they go to the worker's I/O slots (iopool.c) as
+ * they arrive, and their outcomes are collected whenever the main thread
+ * looks for messages. While
  * a task runs, rf_ctx_cancelled() lets the worker peek for a cancel or a
  * stop from rank 0, so cancelling a running task needs no second thread.
  * Idle, it waits with back-off, never spinning. A worker never exits on
@@ -44,6 +47,7 @@ typedef struct pending_step {
 typedef struct {
   rf_runtime *rt;
   rf_sendq *sendq;
+  rf_iopool *io;
   pending_step *steps, *steps_tail;
   batch *head, *tail;
   rf_buf rbuf;
@@ -144,8 +148,9 @@ static rf_status on_work(worker *w) {
     return rf__error(RF_ENOMEM, "receiving a batch of %u", n);
   }
   rf_status st = RF_OK;
+  uint32_t kept = 0; /* CPU tasks stay in the batch; I/O tasks go to slots */
   for (uint32_t i = 0; i < n && st == RF_OK; i++) {
-    wtask *t = &b->tasks[i];
+    wtask *t = &b->tasks[kept];
     uint32_t fields;
     uint64_t task = 0, attempt = 0, flags = 0;
     st = rf__read_array(&r, &fields);
@@ -165,9 +170,19 @@ static rf_status on_work(worker *w) {
     if (st == RF_OK && (attempt == 0 || attempt > UINT16_MAX)) {
       st = rf__error(RF_ECODEC, "malformed message: attempt %" PRIu64, attempt);
     }
+    if (st != RF_OK) break;
     t->task = (uint32_t)task;
     t->attempt = (uint32_t)attempt;
     t->report_start = (flags & 1) != 0;
+    const rf_task *rt_task = rf__registry_at(&w->rt->reg, t->task);
+    if (!rt_task->opts.io) {
+      kept++;
+    } else if (w->draining) {
+      st = add_note(w, t->id, RF_OUTCOME_NOTRUN, "not started: draining");
+    } else {
+      st = rf__iopool_submit(w->io, rt_task, t->id, t->key, (int)t->attempt,
+                             t->arg, t->arglen);
+    }
   }
   if (st == RF_OK && r.p != r.end) {
     st = rf__error(RF_ECODEC, "malformed message: trailing bytes in a batch");
@@ -180,7 +195,11 @@ static rf_status on_work(worker *w) {
    * buffer. */
   b->data = w->rbuf;
   memset(&w->rbuf, 0, sizeof w->rbuf);
-  b->n = n;
+  if (kept == 0) { /* I/O tasks only: nothing left to hold */
+    batch_free(b);
+    return RF_OK;
+  }
+  b->n = kept;
   if (w->tail) w->tail->next = b;
   else w->head = b;
   w->tail = b;
@@ -190,6 +209,7 @@ static rf_status on_work(worker *w) {
 /* Mark a queued or running task cancelled. A task already finished is
  * left alone: rank 0 drops its result. */
 static void on_cancel(worker *w, uint64_t id) {
+  rf__iopool_cancel(w->io, id);
   if (w->running != NULL && w->running->id == id) {
     w->running_cancelled = 1;
     return;
@@ -201,8 +221,13 @@ static void on_cancel(worker *w, uint64_t id) {
   }
 }
 
+static rf_status not_started(void *user, uint64_t id) {
+  return add_note(user, id, RF_OUTCOME_NOTRUN, "not started: draining");
+}
+
 /* Hand back every task not started yet (drain). */
 static rf_status give_back(worker *w) {
+  RF_CHECK(rf__iopool_take_unstarted(w->io, not_started, w));
   for (batch *b = w->head; b != NULL; b = b->next) {
     for (; b->next_task < b->n; b->next_task++) {
       RF_CHECK(add_note(w, b->tasks[b->next_task].id, RF_OUTCOME_NOTRUN,
@@ -291,9 +316,23 @@ static rf_status on_message(worker *w, int src, int tag) {
   }
 }
 
+static rf_status io_ended(void *user, uint64_t id, rf_outcome outcome,
+                          const uint8_t *payload, size_t len, double t0,
+                          double t1) {
+  return add_result(user, id, outcome, payload, len, t0, t1);
+}
+
 static rf_status poll(worker *w, int *got) {
+  int ended;
   *got = 0;
   w->last_poll_ns = rf__mono_ns();
+  /* I/O outcomes go out at once: a slot is free again only when rank 0
+   * hears of it. */
+  RF_CHECK(rf__iopool_collect(w->io, io_ended, w, &ended));
+  if (ended > 0) {
+    *got += ended;
+    RF_CHECK(flush(w));
+  }
   for (;;) {
     int any, src, tag;
     RF_CHECK(rf__recv_any(w->rt->comm, MPI_ANY_SOURCE, MPI_ANY_TAG, &w->rbuf,
@@ -399,8 +438,10 @@ int rf__worker_run(rf_runtime *rt) {
   w.stop_code = -1;
   rf_backoff bo;
   rf__backoff_reset(&bo);
-  if (rf__sendq_create(rt->comm, &w.sendq) != RF_OK) {
+  if (rf__sendq_create(rt->comm, &w.sendq) != RF_OK ||
+      rf__iopool_create(rt, (int)rt->opts.io_slots, &w.io) != RF_OK) {
     rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+    rf__sendq_free(w.sendq);
     return -RF_EXIT_INTERNAL;
   }
   while (w.stop_code < 0) {
@@ -441,6 +482,8 @@ int rf__worker_run(rf_runtime *rt) {
     if (got) rf__backoff_reset(&bo);
     else rf__backoff_wait(&bo, 0);
   }
+  /* Running I/O tasks are cancelled (a normal end has none left). */
+  int stuck = rf__iopool_destroy(w.io, RF_IO_STOP_GRACE_S);
   /* Let the last sends complete (rank 0 drains while it waits). */
   rf__backoff_reset(&bo);
   while (rf__sendq_pending(w.sendq) > 0 &&
@@ -461,5 +504,6 @@ int rf__worker_run(rf_runtime *rt) {
   rf__buf_free(&w.rbuf);
   rf__buf_free(&w.results);
   rf__buf_free(&w.res.payload);
+  (void)stuck; /* a stuck slot's thread ends with the process */
   return w.stop_code >= 0 ? w.stop_code : -RF_EXIT_INTERNAL;
 }

@@ -5,6 +5,7 @@ foreach(t test_flow_map test_flow_chain test_flow_retry test_flow_upstream
   rf_add_test(${t} RANKS 1 2 4 TIMEOUT 120)
 endforeach()
 rf_add_test(test_flow_deferred RANKS 1 TIMEOUT 60)
+rf_add_test(test_flow_io RANKS 1 2 4 TIMEOUT 120 ARGS --io-slots 3)
 rf_add_test(test_registry_mismatch RANKS 2 4 TIMEOUT 60
             PASS_REGEX "registries differ.*rank [13]")
 rf_add_test(test_flow_unregistered RANKS 1 3 TIMEOUT 60
@@ -97,7 +98,7 @@ if(NOT RANKFLOW_SANITIZE)
       --suppressions=${CMAKE_CURRENT_SOURCE_DIR}/valgrind.supp)
   foreach(t test_flow_upstream test_flow_cancel test_flow_retry
             test_flow_future_args test_flow_as_completed test_flow_chain
-            test_flow_step test_ts_summary_exact)
+            test_flow_step test_ts_summary_exact test_flow_io)
     foreach(n 1 3)
       add_test(NAME valgrind_${t}_np${n}
         COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${n} --oversubscribe
