@@ -26,6 +26,8 @@
  *   /flaky/N/KEY/...   count under KEY; requests 1..N get 503, later ones
  *                      are served by the rest of the path
  *   /redirect/N/...    302 to .../redirect/N-1/...; at 0 the rest is served
+ *   /when/TEXT/...     the rest applies only when TEXT occurs later in the
+ *                      path; other paths get the PNG (one month misbehaves)
  * Terminal behaviours:
  *   /ok/... (or any other path)  200 with the PNG
  *   /drip/BPS/...      the PNG at BPS bytes per second (1..100000000)
@@ -52,6 +54,7 @@
  * Methods GET and HEAD (others: 405). Complete responses keep the
  * connection alive (HTTP/1.1); the truncating and lying ones close it.
  */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -174,6 +177,8 @@ static const char usage[] =
     "  /flaky/N/KEY/...   count under KEY; requests 1..N get 503, later\n"
     "                     ones are served by the rest of the path\n"
     "  /redirect/N/...    302 to .../redirect/N-1/...; at 0 serve the rest\n"
+    "  /when/TEXT/...     the rest only for paths naming TEXT later; others\n"
+    "                     get the PNG\n"
     "Behaviours:\n"
     "  /ok/... (any other path)  200 with a valid PNG\n"
     "  /drip/BPS/...      the PNG at BPS bytes per second\n"
@@ -565,13 +570,19 @@ static int route(conn *c, const request *rq, int64_t *delay_ms) {
     int takes = seg_is(s, n, "delay") || seg_is(s, n, "key") ||
                 seg_is(s, n, "flaky") || seg_is(s, n, "redirect") ||
                 seg_is(s, n, "drip") || seg_is(s, n, "status") ||
-                seg_is(s, n, "count");
+                seg_is(s, n, "count") || seg_is(s, n, "when");
     if (takes && !next_seg(&p, end, &a, &an))
       return respond_text(c, rq, 400, "missing path argument\n", "",
                           END_CLOSE);
     if (seg_is(s, n, "flaky") && !next_seg(&p, end, &a2, &a2n))
       return respond_text(c, rq, 400, "missing flaky key\n", "", END_CLOSE);
 
+    if (seg_is(s, n, "when")) {
+      /* The rest applies only to paths that name TEXT later on (say, one
+       * month of a download job); the others get the PNG. */
+      if (memmem(p, (size_t)(end - p), a, an) == NULL) break;
+      continue;
+    }
     if (seg_is(s, n, "delay")) {
       if (parse_num(a, an, 0, MAX_DELAY_MS, &v) != 0)
         return respond_text(c, rq, 400, "bad delay\n", "", END_CLOSE);

@@ -17,16 +17,7 @@ py=/usr/bin/python3
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
 tmp=$(mktemp -d)
-pid=
-fails=0
-
-stop_server() { # stop_server PID: SIGTERM, then SIGKILL after 3 s
-  local p=$1
-  kill -0 "$p" 2> /dev/null || return 0
-  kill -TERM "$p" 2> /dev/null
-  for _ in $(seq 30); do kill -0 "$p" 2> /dev/null || return 0; sleep 0.1; done
-  kill -KILL "$p" 2> /dev/null
-}
+. "$(dirname "$0")/server_lib.sh"
 cleanup() {
   [ -n "$pid" ] && stop_server "$pid"
   for j in $(jobs -p); do stop_server "$j"; done
@@ -36,12 +27,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "interrupted"; exit 1' INT TERM
 
-pass() { echo "ok   - $1"; }
-fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
-# expect NAME GOT WANT
-expect() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
-# expect_true NAME CMD...
-expect_true() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n"; fi; }
 # between X LO HI: LO <= X < HI (floats)
 between() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x < hi) }'; }
 
@@ -54,23 +39,6 @@ wait_exit() {
     if ! kill -0 "$p" 2> /dev/null; then
       wait "$p"
       status=$?
-      return
-    fi
-    sleep 0.1
-  done
-}
-
-# start_server OUTFILE ARGS...: starts the server in the background (sets
-# pid, in this shell) and sets port, empty if none appears within 5 s.
-start_server() {
-  local out=$1
-  shift
-  port=
-  "$srv" "$@" > "$out" 2> "$out.err" &
-  pid=$!
-  for _ in $(seq 50); do
-    if grep -q '^port=[0-9][0-9]*$' "$out"; then
-      port=$(sed -n 's/^port=//p' "$out")
       return
     fi
     sleep 0.1
@@ -163,7 +131,7 @@ expect "unknown flag exits 2" "$?" 2
 expect "--max-seconds 0 refused" "$?" 2
 
 # --- start -------------------------------------------------------------
-start_server "$tmp/out" --max-seconds 100
+start_server "$srv" "$tmp/out" --max-seconds 100
 if [ -z "$port" ]; then
   echo "FAIL - no port= line from the server"
   cat "$tmp/out" "$tmp/out.err"
@@ -203,6 +171,10 @@ conns=$(curl -q -s --noproxy '*' --max-time 10 -o /dev/null -o /dev/null \
 expect "keep-alive: second request reuses the connection" "$conns" "1 0 "
 
 # --- statuses, flaky, counters -------------------------------------------
+fetch /when/202203/status/404/2022030800/x.png
+expect "/when/TEXT: the rest applies when TEXT follows" "$code" 404
+fetch /when/202203/status/404/2022040800/x.png
+expect "/when/TEXT: other paths get the PNG" "$code $size" "200 30000"
 for s in 404 500 503 429; do
   fetch /status/$s/x.png
   expect "/status/$s" "$code" "$s"
@@ -342,7 +314,7 @@ wait_exit "$pid" 3
 expect "SIGTERM: exited 0 within 3 s" "$status" 0
 pid=
 
-start_server "$tmp/out2" --max-seconds 1
+start_server "$srv" "$tmp/out2" --max-seconds 1
 expect_true "second server started" test -n "$port"
 wait_exit "$pid" 4
 expect "--max-seconds 1: exited 0 by itself" "$status" 0
