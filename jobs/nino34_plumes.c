@@ -175,7 +175,6 @@ static int png_file_ok(const char *path, off_t *size) {
 /* ---- the task: one month ------------------------------------------------ */
 
 typedef struct {
-  rf_ctx *ctx;
   int fd;
   curl_off_t bytes;
   int write_errno;
@@ -198,14 +197,6 @@ static size_t on_body(char *data, size_t size, size_t n, void *user) {
   return len;
 }
 
-/* Called by curl about once a second and on every chunk: a cancel or a
- * stop ends the transfer at once. */
-static int on_progress(void *user, curl_off_t dlt, curl_off_t dln,
-                       curl_off_t ult, curl_off_t uln) {
-  (void)dlt, (void)dln, (void)ult, (void)uln;
-  return rf_ctx_cancelled(((transfer *)user)->ctx);
-}
-
 /* Failures a later attempt may not see again. */
 static int transient_curl(CURLcode rc) {
   static const CURLcode transient[] = {
@@ -219,6 +210,43 @@ static int transient_curl(CURLcode rc) {
     if (rc == transient[i]) return 1;
   }
   return 0;
+}
+
+/* curl_easy_perform() looks at its progress callback only about once a
+ * second while a server is silent; a multi handle of our own, polled in
+ * CANCEL_POLL_MS steps, lets a cancel or a stop end the transfer within
+ * the library's stop budget. */
+#define CANCEL_POLL_MS 50
+static CURLcode perform(rf_ctx *ctx, CURL *h, int *cancelled) {
+  CURLM *m = curl_multi_init();
+  if (m == NULL) return CURLE_OUT_OF_MEMORY;
+  CURLcode rc = CURLE_OK;
+  CURLMcode mc = curl_multi_add_handle(m, h);
+  int running = 1;
+  while (mc == CURLM_OK && running) {
+    mc = curl_multi_perform(m, &running);
+    if (mc != CURLM_OK || !running) break;
+    if (rf_ctx_cancelled(ctx)) {
+      *cancelled = 1;
+      break;
+    }
+    mc = curl_multi_poll(m, NULL, 0, CANCEL_POLL_MS, NULL);
+  }
+  if (mc != CURLM_OK) {
+    rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+  } else if (!*cancelled) {
+    int left;
+    CURLMsg *msg;
+    rc = CURLE_GOT_NOTHING; /* unless curl reports how it ended */
+    while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == h) {
+        rc = msg->data.result;
+      }
+    }
+  }
+  (void)curl_multi_remove_handle(m, h);
+  (void)curl_multi_cleanup(m);
+  return rc;
 }
 
 typedef struct {
@@ -267,25 +295,21 @@ static rf_status fetch(rf_ctx *ctx, const month_arg *a, transfer *t,
   SET(CURLOPT_USERAGENT, "rankflow-nino34/" RF_VERSION_STRING);
   SET(CURLOPT_WRITEFUNCTION, on_body);
   SET(CURLOPT_WRITEDATA, t);
-  SET(CURLOPT_XFERINFOFUNCTION, on_progress);
-  SET(CURLOPT_XFERINFODATA, t);
-  SET(CURLOPT_NOPROGRESS, 0L);
 #undef SET
   if (rc != CURLE_OK) {
     curl_easy_cleanup(h);
     return rf_ctx_fail(ctx, RF_FAIL_PERMANENT, "setting up curl: %s",
                        curl_easy_strerror(rc));
   }
-  rc = curl_easy_perform(h);
+  int cancelled = 0;
+  rc = perform(ctx, h, &cancelled);
   long code = 0;
   if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK) {
     code = 0;
   }
   curl_easy_cleanup(h);
   const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-  if (rc == CURLE_ABORTED_BY_CALLBACK) {
-    return rf_ctx_fail(ctx, RF_FAIL_PERMANENT, "cancelled");
-  }
+  if (cancelled) return rf_ctx_fail(ctx, RF_FAIL_PERMANENT, "cancelled");
   if (rc == CURLE_WRITE_ERROR && t->write_errno != 0) {
     return rf_ctx_fail(ctx, RF_FAIL_PERMANENT, "writing in the directory: %s",
                        strerror(t->write_errno));
@@ -344,7 +368,7 @@ static rf_status download(rf_ctx *ctx) {
                        "%s: %s", a.path, strerror(errno));
   }
   (void)fchmod(fd, 0644); /* mkstemp makes 0600; images are for everyone */
-  transfer t = {ctx, fd, 0, 0};
+  transfer t = {fd, 0, 0};
   double t0 = now();
   rf_status st = fetch(ctx, &a, &t, settings->http_timeout,
                        settings->connect_timeout);

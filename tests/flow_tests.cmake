@@ -58,6 +58,16 @@ foreach(sig TERM INT USR1)
       LABELS "cli;signal" ENVIRONMENT "${signal_env}" RUN_SERIAL TRUE)
   endforeach()
 endforeach()
+# The same with the tasks on I/O slots (threads that see the stop).
+foreach(sig TERM USR1)
+  foreach(n 1 3)
+    add_test(NAME signal_${sig}_io_np${n}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/signal_stop.sh ${MPIEXEC_EXECUTABLE}
+              ${sleepy} ${n} ${sig} --io --tasks 20 --io-slots 2)
+    set_tests_properties(signal_${sig}_io_np${n} PROPERTIES TIMEOUT 60
+      LABELS "cli;signal" ENVIRONMENT "${signal_env}" RUN_SERIAL TRUE)
+  endforeach()
+endforeach()
 
 # The README's example compiles with our warnings and gives its answer.
 add_test(NAME readme_example

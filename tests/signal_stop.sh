@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# signal_stop.sh MPIEXEC PROG RANKS SIGNAL: start a flow of long tasks,
+# signal_stop.sh MPIEXEC PROG RANKS SIGNAL [ARGS...]: start a flow of long
+# tasks (PROG --tasks 6 --seconds S ARGS...),
 # send SIGNAL to every rank after 1.5 s, and check that all ranks have
 # exited within 1 s (SIGNAL_STOP_LIMIT) and the job's code is 75
 # (conventions: SIGTERM/SIGINT stop within 0.5 s; SIGUSR1 drains, letting
@@ -7,14 +8,15 @@
 # srun; a signalled mpirun would turn the code into 1.
 set -u
 mpiexec=$1 prog=$2 ranks=$3 sig=$4
+shift 4
 seconds=30
 [ "$sig" = USR1 ] && seconds=0.5
 out=$(mktemp)
 if [ "$ranks" -eq 1 ]; then
-  "$prog" --tasks 6 --seconds "$seconds" > "$out" 2>&1 &
+  "$prog" --tasks 6 --seconds "$seconds" "$@" > "$out" 2>&1 &
 else
   "$mpiexec" -n "$ranks" --oversubscribe "$prog" --tasks 6 --seconds "$seconds" \
-    > "$out" 2>&1 &
+    "$@" > "$out" 2>&1 &
 fi
 launcher=$!
 sleep 1.5

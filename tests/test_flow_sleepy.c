@@ -1,6 +1,7 @@
 /* test_flow_sleepy.c -- a flow of long tasks, for the signal and exit-code
  * tests driven by scripts: --tasks N tasks of --seconds S each, which check
- * rf_ctx_cancelled() every 10 ms; --fail K makes K of them fail. */
+ * rf_ctx_cancelled() every 10 ms; --fail K makes K of them fail; --io
+ * registers them as I/O tasks (run on the ranks' I/O slots). */
 #include <time.h>
 
 #include "rf_test.h"
@@ -8,6 +9,7 @@
 typedef struct {
   int64_t tasks, fail;
   double seconds;
+  int io;
   rf_task *nap;
 } config;
 
@@ -49,13 +51,16 @@ int main(int argc, char **argv) {
        NULL, 0, 3600},
       {"fail", RF_OPT_INT, &cfg.fail, "K", "how many tasks fail", NULL, 0,
        1e6},
+      {"io", RF_OPT_FLAG, &cfg.io, NULL, "register the tasks as I/O tasks",
+       NULL, 0, 0},
       {NULL, 0, NULL, NULL, NULL, NULL, 0, 0}};
   const rf_cli cli = {"test_flow_sleepy", "Long tasks for signal tests.",
                       options, NULL, NULL};
   rf_runtime *rt;
   int code = rf_init(&rt, argc, argv, &cli);
   if (rt == NULL) return code;
-  if (rf_task_register(rt, "nap", nap_fn, NULL, &cfg.nap) != RF_OK) {
+  rf_task_options opts = {.io = cfg.io};
+  if (rf_task_register(rt, "nap", nap_fn, &opts, &cfg.nap) != RF_OK) {
     return rf_finalize(rt, RF_EXIT_INTERNAL);
   }
   code = rf_run(rt, flow, &cfg);

@@ -138,6 +138,22 @@ files redirect-file "$tmp/rf"
 run redirect-loop 1 --base-url "$base/redirect-loop" --months 9 --dir "$tmp/rl"
 attempts redirect-loop 09 1
 
+# --- SIGTERM mid-transfer: exit 75 at once, no partial file -------------
+# The signal goes to the ranks themselves, as under srun (a signalled
+# mpirun would turn the code into 1).
+if [ "$ranks" = 1 ]; then
+  "$job" --quiet --base-url "$base/stall" --dir "$tmp/stop" > "$tmp/stop.out" 2>&1 &
+else
+  "$mpiexec" -n "$ranks" --oversubscribe "$job" --quiet --base-url "$base/stall" \
+    --dir "$tmp/stop" > "$tmp/stop.out" 2>&1 &
+fi
+launcher=$!
+sleep 1.5
+kill -TERM $(pgrep -f -- "^$job ") 2> /dev/null
+wait "$launcher"
+expect "stop: exit code" "$?" 75
+files stop "$tmp/stop"
+
 # --- bad input: one line, exit 2, nothing written -----------------------
 touch "$tmp/plainfile"
 bad() { # bad NAME REGEX ARGS...
