@@ -9,6 +9,7 @@
 set -u
 mpiexec=$1 prog=$2 ranks=$3 sig=$4
 shift 4
+. "$(dirname "$0")/proc_lib.sh"
 seconds=30
 [ "$sig" = USR1 ] && seconds=0.5
 out=$(mktemp)
@@ -20,7 +21,7 @@ else
 fi
 launcher=$!
 sleep 1.5
-pids=$(pgrep -f -- "^$prog " || true)
+pids=$(job_pids "$launcher" "$(basename "$prog")")
 if [ -z "$pids" ]; then
   echo "signal_stop: no rank found"; cat "$out"; rm -f "$out"; exit 1
 fi

@@ -17,6 +17,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
 tmp=$(mktemp -d)
 . "$(dirname "$0")/../servers/server_lib.sh"
+. "$(dirname "$0")/../proc_lib.sh"
 trap '[ -n "$pid" ] && stop_server "$pid"; rm -rf "$tmp"' EXIT
 trap 'echo "interrupted"; exit 1' INT TERM
 
@@ -149,7 +150,7 @@ else
 fi
 launcher=$!
 sleep 1.5
-kill -TERM $(pgrep -f -- "^$job ") 2> /dev/null
+kill -TERM $(job_pids "$launcher" "$(basename "$job")") 2> /dev/null
 wait "$launcher"
 expect "stop: exit code" "$?" 75
 files stop "$tmp/stop"

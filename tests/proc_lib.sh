@@ -1,0 +1,11 @@
+# proc_lib.sh -- sourced by tests that signal a job's ranks: find them among
+# the descendants of the launcher the test started, never by name across
+# the machine (tests run in parallel, and a user may run the same job).
+
+# job_pids LAUNCHER NAME: PIDs of processes named NAME (as ps shows it) in
+# LAUNCHER's tree, LAUNCHER included.
+job_pids() {
+  local p=$1 name=$2 kid
+  [ "$(ps -o comm= -p "$p" 2> /dev/null)" = "${name:0:15}" ] && echo "$p"
+  for kid in $(pgrep -P "$p"); do job_pids "$kid" "$name"; done
+}
