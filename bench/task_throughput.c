@@ -397,7 +397,7 @@ int main(int argc, char **argv) {
   const rf_cli cli = {"task_throughput",
                       "Measure rankflow's task rate, chain latency and "
                       "rank-0 memory.",
-                      options, check, &cfg};
+                      options, check, &cfg, NULL};
   rf_runtime *rt;
   int code = rf_init(&rt, argc, argv, &cli);
   if (rt == NULL) return code;

@@ -163,6 +163,13 @@ typedef struct {
   const rf_option *options;  /* job flags, terminated by { NULL } ; may be NULL */
   rf_cli_check_fn check;     /* may be NULL */
   void *user;                /* passed to check */
+  /* Names of the job flags (without "--") that change what its tasks
+   * compute or write, NULL-terminated; may be NULL. With --journal, their
+   * values (after check) are the run's identity: a journal written with
+   * other values is refused, so a resume never mixes two runs' results.
+   * Leave out flags that do not change results (outputs of the frame,
+   * progress, rank counts). */
+  const char *const *identity;
 } rf_cli;
 
 /* ------------------------------------------------------------------------
@@ -183,6 +190,11 @@ typedef struct {
  * the level obtained is checked.
  * Ranks: all, collective. Threads: the main thread. */
 RF_API int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli);
+
+/* Start the journal given with --journal (if any) afresh: its records are
+ * dropped when rf_run() opens it, so every task runs again (a job's
+ * --force). Call before rf_run(). Ranks: all (only rank 0 acts). */
+RF_API void rf_journal_reset(rf_runtime *rt);
 
 /* This process's rank in the job, and the job's size.
  * Ranks: any. Threads: any thread. */

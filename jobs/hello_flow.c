@@ -88,8 +88,9 @@ int main(int argc, char **argv) {
   const rf_option options[] = {
       {"n", RF_OPT_INT, &cfg.n, "N", "square and sum 1..N", NULL, 1, 1e7},
       {NULL, 0, NULL, NULL, NULL, NULL, 0, 0}};
+  static const char *const identity[] = {"n", NULL};
   const rf_cli cli = {"hello_flow", "Map square over 1..N, then sum the futures.",
-                      options, NULL, NULL};
+                      options, NULL, NULL, identity};
   rf_runtime *rt;
   int code = rf_init(&rt, argc, argv, &cli);
   if (rt == NULL) return code;

@@ -528,13 +528,17 @@ int main(int argc, char **argv) {
       {"connect-timeout", RF_OPT_DOUBLE, &cfg.connect_timeout, "SECONDS",
        "longest time to connect", NULL, 0.1, 3600},
       {"force", RF_OPT_FLAG, &cfg.force, NULL,
-       "download months whose valid file already exists", NULL, 0, 0},
+       "download months whose valid file already exists (and start the "
+       "--journal afresh)", NULL, 0, 0},
       {NULL, 0, NULL, NULL, NULL, NULL, 0, 0}};
+  /* What the tasks fetch and where they write it. */
+  static const char *const identity[] = {"year", "months", "dir", "base-url",
+                                         NULL};
   const rf_cli cli = {
       "nino34_plumes",
       "Download the NOAA NMME Nino 3.4 plume images of a year, concurrently "
       "(I/O tasks), retried, never a broken file.",
-      options, check, &cfg};
+      options, check, &cfg, identity};
   /* Before any thread exists: curl's global set-up is not thread-safe. */
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     fprintf(stderr, "nino34_plumes: curl_global_init failed\n");
@@ -557,6 +561,7 @@ int main(int argc, char **argv) {
       RF_OK) {
     fprintf(stderr, "nino34_plumes: %s\n", rf_last_error());
   }
+  if (cfg.force) rf_journal_reset(rt); /* --force: everything runs again */
   code = rf_run(rt, flow, &cfg);
   code = rf_finalize(rt, code);
   curl_global_cleanup();

@@ -169,11 +169,16 @@ int main(int argc, char **argv) {
        "summarise a file written by --write-data instead of generating",
        NULL, 0, 0},
       {NULL, 0, NULL, NULL, NULL, NULL, 0, 0}};
+  /* What changes the tasks' results or the data file (not --output: the
+   * frame is written by the flow, after the tasks). */
+  static const char *const identity[] = {"start", "end",        "freq",
+                                         "partition-freq", "seed",
+                                         "write-data",     "input", NULL};
   const rf_cli cli = {
       "timeseries_summary",
       "describe() of dask's timeseries(start, end, freq, partition_freq), "
       "exact, to HDF5.",
-      options, check, &cfg};
+      options, check, &cfg, identity};
   rf_runtime *rt;
   int code = rf_init(&rt, argc, argv, &cli);
   if (rt == NULL) {

@@ -11,6 +11,7 @@
 #include "rf_internal.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,9 +61,26 @@ rf_status rf_ctx_fail(rf_ctx *ctx, rf_fail_kind kind, const char *fmt, ...) {
   return RF_ETASK;
 }
 
+/* When this process first saw a drain (0: not yet). A drain lets running
+ * tasks finish for --drain-grace seconds; after that they are cancelled
+ * here too, which is what bounds a drain when a task runs inline. */
+static _Atomic uint64_t drain_seen_ns;
+
+static int drain_expired(const rf_ctx *ctx) {
+  uint64_t now = rf__mono_ns(), seen = atomic_load(&drain_seen_ns);
+  if (seen == 0) {
+    uint64_t zero = 0;
+    if (atomic_compare_exchange_strong(&drain_seen_ns, &zero, now)) seen = now;
+    else seen = zero; /* another thread saw it first */
+  }
+  return now - seen > (uint64_t)(ctx->rt->opts.drain_grace * 1e9);
+}
+
 int rf_ctx_cancelled(rf_ctx *ctx) {
   if (ctx->cancelled) return 1;
-  if (rf__signal_requested() == RF_SIGNAL_STOP) return ctx->cancelled = 1;
+  int sig = rf__signal_requested();
+  if (sig == RF_SIGNAL_STOP) return ctx->cancelled = 1;
+  if (sig == RF_SIGNAL_DRAIN && drain_expired(ctx)) return ctx->cancelled = 1;
   if (ctx->probe != NULL) {
     uint64_t now = rf__mono_ns();
     if (now >= ctx->next_probe_ns) {

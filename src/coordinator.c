@@ -11,11 +11,12 @@
  */
 #include "rf_internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-#define DRAIN_GRACE_S 20.0    /* how long a drain waits for running tasks */
 #define POLL_MESSAGES 64      /* messages taken per round before dispatch */
 
 /* ---- set-up ------------------------------------------------------------- */
@@ -47,6 +48,21 @@ rf_status rf__coord_create(rf_runtime *rt, rf_coord **out) {
     RF_CHECK_GOTO(rf__iopool_create(rt, (int)rt->opts.io_slots, &co->io), st,
                   fail);
   }
+  if (rt->opts.journal != NULL) {
+    uint64_t records;
+    if (rt->journal_reset && unlink(rt->opts.journal) != 0 && errno != ENOENT) {
+      st = rf__error(RF_EUSAGE, "--journal: cannot start '%s' afresh: %s",
+                     rt->opts.journal, strerror(errno));
+      goto fail;
+    }
+    RF_CHECK_GOTO(rf__journal_open(rt->opts.journal, rt->prog, rt->identity,
+                                   &records, &co->journal), st, fail);
+    if (records > 0) {
+      rf__log(RF_LOG_INFO, NULL,
+              "journal %s: %" PRIu64 " finished task%s; resuming",
+              rt->opts.journal, records, records == 1 ? "" : "s");
+    }
+  }
   *out = co;
   return RF_OK;
 fail:
@@ -60,6 +76,7 @@ void rf__coord_free(rf_coord *co) {
    * that ignores it keeps its thread until the process exits. */
   if (rf__iopool_destroy(co->io, RF_IO_STOP_GRACE_S) != 0) return;
   rf__futures_free_all(co);
+  (void)rf__journal_close(co->journal); /* closed before, unless failing */
   rf__report_free(co->report);
   rf__sendq_free(co->sendq);
   rf__buf_free(&co->rbuf);
@@ -404,7 +421,7 @@ static size_t in_flight(const rf_coord *co) {
 /* Drain: running tasks finish (up to the grace), nothing new starts. */
 static void drain(rf_coord *co) {
   rf_backoff bo;
-  uint64_t until = rf__mono_ns() + (uint64_t)(DRAIN_GRACE_S * 1e9);
+  uint64_t until = rf__mono_ns() + (uint64_t)(co->rt->opts.drain_grace * 1e9);
   rf__backoff_reset(&bo);
   while (co->fatal == RF_OK && in_flight(co) > 0 && rf__mono_ns() < until &&
          rf__signal_requested() != RF_SIGNAL_STOP &&
@@ -437,8 +454,12 @@ static void print_totals(rf_coord *co) {
                   co->unfinished);
   }
   if (co->retried > 0) {
-    snprintf(line + n, sizeof line - (size_t)n, " (%" PRIu64 " retr%s)",
-             co->retried, co->retried == 1 ? "y" : "ies");
+    n += snprintf(line + n, sizeof line - (size_t)n, " (%" PRIu64 " retr%s)",
+                  co->retried, co->retried == 1 ? "y" : "ies");
+  }
+  if (co->from_journal > 0) {
+    snprintf(line + n, sizeof line - (size_t)n, ", %" PRIu64 " from the journal",
+             co->from_journal);
   }
   rf__log(RF_LOG_INFO, NULL, "%s", line);
 }
@@ -477,6 +498,13 @@ int rf__coord_finish_flow(rf_coord *co, rf_status flow_status) {
             rf__describe(flow_status, msg, sizeof msg));
   } else if (code == RF_EXIT_USAGE && rf_last_error()[0] != '\0') {
     rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+  }
+  /* What finished is on disk before anyone leaves (stop, drain, end). */
+  rf_status jst = rf__journal_close(co->journal);
+  co->journal = NULL;
+  if (jst != RF_OK) {
+    rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+    if (code == RF_EXIT_OK || code == RF_EXIT_TASKS) code = RF_EXIT_INTERNAL;
   }
   rf__progress_end(&co->progress, co);
   if (!co->rt->opts.quiet) print_totals(co);

@@ -57,9 +57,76 @@ static void close_out(void) {
   out.name_type = out.group = H5I_INVALID_HID;
 }
 
-/* Step: create the file at arg[0] for the plan in arg[1..] on every rank. */
+static int read_str_attr(hid_t obj, const char *name, char *buf, size_t len);
+static int64_t dataset_len(hid_t g, const char *name, H5T_class_t cls,
+                           size_t size);
+
+#define STAMP_ATTR "rankflow_resume_stamp"
+
+/* Reopen a data file a stopped run left (every rank, collectively): it
+ * must carry the stamp and hold the plan's rows, or it is not ours. */
+static rf_status reopen(rf_step_ctx *ctx, const rf_timeseries *ts,
+                        const char *path, const char *stamp) {
+  rf_status st = RF_OK;
+  char have[64] = "";
+  hid_t fapl = H5I_INVALID_HID;
+  RF_H5CALL(fapl = H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate");
+  RF_H5CALL(H5Pset_fapl_mpio(fapl, rf_step_comm(ctx), MPI_INFO_NULL),
+            "H5Pset_fapl_mpio");
+  out.file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+  if (out.file < 0) {
+    st = rf__error(RF_EIO, "cannot reopen %s to resume it", path);
+    goto fail;
+  }
+  RF_H5CALL(out.group = H5Gopen2(out.file, "timeseries", H5P_DEFAULT),
+            "opening /timeseries");
+  if (!read_str_attr(out.file, STAMP_ATTR, have, sizeof have) ||
+      strcmp(have, stamp) != 0) {
+    st = rf__error(RF_EIO, "%s is not the file this journal wrote; remove it",
+                   path);
+    goto fail;
+  }
+  RF_H5CALL(out.name_type = name_type(), "the name type");
+  for (int i = 0; i < ND; i++) {
+    RF_H5CALL(out.ds[i] = H5Dopen2(out.group, dnames[i], H5P_DEFAULT),
+              "opening a dataset");
+  }
+  if (dataset_len(out.group, "x", H5T_FLOAT, 8) != rf_timeseries_rows(ts)) {
+    st = rf__error(RF_EIO, "%s was made for another plan; remove it", path);
+    goto fail;
+  }
+  H5Pclose(fapl);
+  return RF_OK;
+fail:
+  if (fapl >= 0) H5Pclose(fapl);
+  close_out();
+  if (out.file >= 0) H5Fclose(out.file);
+  out.file = H5I_INVALID_HID;
+  return st;
+}
+
+rf_status rf__tsdata_stamp(const char *path, char *stamp, size_t len) {
+  rf_h5_quiet quiet;
+  rf__h5_quiet_begin(&quiet);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  int ok = f >= 0 && read_str_attr(f, STAMP_ATTR, stamp, len);
+  if (f >= 0) H5Fclose(f);
+  rf__h5_quiet_end(&quiet);
+  return ok ? RF_OK : rf__error(RF_EIO, "%s has no resume stamp", path);
+}
+
+/* Step: create the file at path for the plan on every rank, or with
+ * reopen = 1 open the one a stopped run left. A non-empty stamp is kept
+ * in the file (a resumed run checks it). */
 rf_status rf__tsdata_create(rf_step_ctx *ctx, const rf_timeseries *ts,
-                            const char *path) {
+                            const char *path, const char *stamp, int reuse) {
+  if (reuse) {
+    rf_h5_quiet q;
+    rf__h5_quiet_begin(&q);
+    rf_status rst = reopen(ctx, ts, path, stamp);
+    rf__h5_quiet_end(&q);
+    return rst;
+  }
   rf_status st = RF_OK;
   hid_t fapl = H5I_INVALID_HID, ocpl = H5I_INVALID_HID, space = H5I_INVALID_HID;
   rf_h5_quiet quiet;
@@ -103,6 +170,14 @@ rf_status rf__tsdata_create(rf_step_ctx *ctx, const rf_timeseries *ts,
   st = rf__h5_set_attrs(out.group, attrs);
   rf_value_free(attrs);
   if (st != RF_OK) goto fail;
+  if (stamp[0] != '\0') {
+    rf_value *sa = rf_value_map();
+    st = sa ? rf_value_map_set(sa, STAMP_ATTR, rf_value_string(stamp))
+            : RF_ENOMEM;
+    if (st == RF_OK) st = rf__h5_set_attrs(out.file, sa);
+    rf_value_free(sa);
+    if (st != RF_OK) goto fail;
+  }
   if (rf_step_rank(ctx) == 0) {
     int64_t *offs = rf__malloc((nparts + 1) * sizeof *offs);
     if (offs == NULL) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int want_help, want_version;
@@ -42,7 +43,7 @@ static rf_status parse_progress(const char *text, void *dest, char *err,
   return RF_EUSAGE;
 }
 
-#define LIB_FLAGS 10
+#define LIB_FLAGS 12
 
 /* The library's flags; dest pointers are filled in by lib_table(). */
 static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
@@ -76,6 +77,15 @@ static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
                      "I/O tasks (registered with io) run at once per rank, "
                      "each on a thread that never calls MPI",
                      NULL, 1, 1024};
+  t[9] = (rf_option){"journal", RF_OPT_STRING, &lib->journal, "FILE",
+                     "record finished tasks in FILE; a rerun with the same "
+                     "FILE resumes, running only what did not finish",
+                     NULL, 0, 0};
+  t[10] = (rf_option){"drain-grace", RF_OPT_DOUBLE, &lib->drain_grace,
+                      "SECONDS",
+                      "on SIGUSR1, how long running tasks may finish "
+                      "(keep it below Slurm's KillWait)",
+                      NULL, 0, 86400};
 }
 
 static const rf_option *find(const rf_option *t, const char *name,
@@ -245,9 +255,10 @@ int rf__options_parse(int argc, char **argv, const rf_cli *cli,
     if (print) printf("%s (rankflow %s)\n", cli->name, RF_VERSION_STRING);
     return RF_EXIT_OK;
   }
-  const char *outputs[2][2] = {{"--report", lib->report},
-                               {"--timeline", lib->timeline}};
-  for (int i = 0; i < 2; i++) {
+  const char *outputs[3][2] = {{"--report", lib->report},
+                               {"--timeline", lib->timeline},
+                               {"--journal", lib->journal}};
+  for (int i = 0; i < 3; i++) {
     if (outputs[i][1] == NULL) continue;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", outputs[i][1]);
@@ -258,6 +269,14 @@ int rf__options_parse(int argc, char **argv, const rf_cli *cli,
                outputs[i][1], strerror(errno));
       return usage_error(cli, print, err);
     }
+    struct stat sb;
+    if (stat(outputs[i][1], &sb) == 0 &&
+        (S_ISDIR(sb.st_mode) || access(outputs[i][1], R_OK | W_OK) != 0)) {
+      snprintf(err, sizeof err, "%s: cannot write '%s': %s", outputs[i][0],
+               outputs[i][1],
+               S_ISDIR(sb.st_mode) ? "is a directory" : strerror(errno));
+      return usage_error(cli, print, err);
+    }
   }
   if (cli->check != NULL) {
     char why[512] = "";
@@ -266,4 +285,41 @@ int rf__options_parse(int argc, char **argv, const rf_cli *cli,
     }
   }
   return -1;
+}
+
+rf_value *rf__options_identity(const rf_cli *cli) {
+  rf_value *map = rf_value_map();
+  for (size_t i = 0; map != NULL && cli->identity && cli->identity[i]; i++) {
+    const char *name = cli->identity[i];
+    const rf_option *o = find(cli->options, name, strlen(name));
+    char text[64];
+    const char *v = text;
+    if (o == NULL || o->type == RF_OPT_CUSTOM) {
+      rf__error(RF_EINVAL, "identity names '%s', not a plain flag of %s",
+                name, cli->name);
+      rf_value_free(map);
+      return NULL;
+    }
+    switch (o->type) {
+      case RF_OPT_STRING:
+        v = *(const char *const *)o->dest ? *(const char *const *)o->dest : "";
+        break;
+      case RF_OPT_INT:
+        snprintf(text, sizeof text, "%" PRId64, *(int64_t *)o->dest);
+        break;
+      case RF_OPT_DOUBLE:
+        snprintf(text, sizeof text, "%.17g", *(double *)o->dest);
+        break;
+      case RF_OPT_FLAG:
+        snprintf(text, sizeof text, "%d", *(int *)o->dest);
+        break;
+      case RF_OPT_CUSTOM:
+        break;
+    }
+    if (rf_value_map_set(map, name, rf_value_string(v)) != RF_OK) {
+      rf_value_free(map);
+      return NULL;
+    }
+  }
+  return map;
 }

@@ -149,7 +149,8 @@ void rf__report_attempt(rf_report *r, const char *key, int attempt, int rank,
 }
 
 void rf__report_task(rf_report *r, const char *key, const char *name,
-                     const char *state, int attempts, const char *error) {
+                     const char *state, int attempts, int from_journal,
+                     const char *error) {
   if (r == NULL) return;
   yajl_gen g = r->gen[1];
   yajl_gen_map_open(g);
@@ -162,7 +163,7 @@ void rf__report_task(rf_report *r, const char *key, const char *name,
   put_key(g, "attempts");
   yajl_gen_integer(g, attempts);
   put_key(g, "from_journal");
-  yajl_gen_bool(g, 0);
+  yajl_gen_bool(g, from_journal);
   put_key(g, "error");
   if (error != NULL && error[0] != '\0') put_str(g, error);
   else yajl_gen_null(g);

@@ -291,7 +291,12 @@ typedef struct {
   const char *report;       /* --report FILE, or NULL */
   const char *timeline;     /* --timeline FILE, or NULL */
   int64_t io_slots;         /* --io-slots: I/O tasks at once per rank */
+  const char *journal;      /* --journal FILE, or NULL */
+  double drain_grace;       /* --drain-grace: seconds a drain waits */
 } rf_lib_options;
+/* The run's identity for the journal: a map from each flag named in
+ * cli->identity to its value as text. NULL on a bad name (a job's bug). */
+rf_value *rf__options_identity(const rf_cli *cli);
 #define RF_IO_SLOTS_DEFAULT 8
 /* Parse argv; returns -1 to go on, else an exit code (help, usage). */
 int rf__options_parse(int argc, char **argv, const rf_cli *cli,
@@ -314,11 +319,13 @@ enum {
   RF_FUT_QUEUED = 1u << 1,    /* in the ready queue or the retry heap */
   RF_FUT_CANCEL = 1u << 2,    /* cancel requested */
   RF_FUT_STARTED = 1u << 3,   /* ask the worker to report the start */
-  RF_FUT_TREE = 1u << 4       /* arg is a tree holding futures */
+  RF_FUT_TREE = 1u << 4,      /* arg is a tree holding futures */
+  RF_FUT_JOURNAL = 1u << 5    /* resolved from the journal */
 };
 
 typedef struct rf_coord rf_coord;
 typedef struct rf_iopool rf_iopool;
+typedef struct rf_journal rf_journal;
 typedef struct rf_report rf_report;
 typedef struct rf_sendq rf_sendq;
 
@@ -417,7 +424,8 @@ void rf__report_attempt(rf_report *r, const char *key, int attempt, int rank,
                         double started, double ended, const char *error);
 /* A task ended in its final state. */
 void rf__report_task(rf_report *r, const char *key, const char *name,
-                     const char *state, int attempts, const char *error);
+                     const char *state, int attempts, int from_journal,
+                     const char *error);
 /* Write the report and/or the timeline (each atomically) from the spools
  * and the totals. */
 rf_status rf__report_finish(rf_report *r, const rf_runtime *rt,
@@ -471,6 +479,8 @@ struct rf_coord {
   rf_progress progress;
   rf_report *report; /* --report, or NULL */
   rf_iopool *io;      /* I/O slots when there is one rank, else NULL */
+  rf_journal *journal; /* --journal, or NULL */
+  uint64_t from_journal; /* tasks resolved from it */
   uint64_t rng;
   unsigned since_poll;
   double t0;
@@ -559,6 +569,24 @@ rf_status rf__attempt_note(rf_attempt_result *res, rf_outcome outcome,
 /* "name-0123456789abcdef" into buf (at least 80 bytes). */
 void rf__key_format(const char *name, uint64_t key, char *buf, size_t len);
 
+/* ---- journal.c: finished tasks on disk, for resuming ----------------- */
+/* Open (or create) the journal at path for flow with identity (a map);
+ * *records says how many task records it holds. RF_EUSAGE (exit 2): not
+ * a journal, another flow or identity, damaged; RF_EIO, RF_ENOMEM. */
+rf_status rf__journal_open(const char *path, const char *flow,
+                           const rf_value *identity, uint64_t *records,
+                           rf_journal **out);
+/* 1 and the recorded result in *out when key is in the journal; 0 when
+ * not (or on an error, in *err). */
+int rf__journal_lookup(rf_journal *j, uint64_t key, rf_blob *out,
+                       rf_status *err);
+/* Record a completed task (once per key); fsyncs at most a second apart. */
+rf_status rf__journal_append(rf_journal *j, uint64_t key,
+                             const uint8_t *result, size_t len);
+rf_status rf__journal_sync(rf_journal *j);
+/* Sync and close (j may be NULL). */
+rf_status rf__journal_close(rf_journal *j);
+
 /* ---- iopool.c: I/O slots, threads for tasks registered with io --------- */
 typedef struct rf_iojob rf_iojob;
 /* An ended attempt, handed to the collector on the main thread. */
@@ -646,7 +674,9 @@ extern const char *const rf__ts_params[RF_TS_PARAMS];
 /* ---- h5part.c: the timeseries data file ---------------------------------- */
 /* Create the data file on every rank (inside a step) and keep it open. */
 rf_status rf__tsdata_create(rf_step_ctx *ctx, const rf_timeseries *ts,
-                            const char *path);
+                            const char *path, const char *stamp, int reuse);
+/* The resume stamp of a data file a stopped run left (rank 0, serial). */
+rf_status rf__tsdata_stamp(const char *path, char *stamp, size_t len);
 /* Write rows [first, first + n) into the open file (independent I/O). */
 rf_status rf__tsdata_write(int64_t first, size_t n, const int64_t *timestamp,
                            const int64_t *id, const char (*name)[8],
@@ -671,6 +701,8 @@ struct rf_runtime {
   rf_coord *co;     /* rank 0 */
   MPI_Comm step_comm; /* collective steps' own communicator */
   rf_lib_options opts; /* the library's flags as parsed */
+  rf_value *identity;  /* for the journal (rank 0, with --journal) */
+  int journal_reset;   /* rf_journal_reset() was called */
   int argc;            /* the command line, for the report */
   char **argv;
   int ran;

@@ -33,7 +33,8 @@ static const char *base_name(const char *path) {
 int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
   rf_cli fallback = {0};
   rf_lib_options lib = {RF_LOG_INFO, 0,    RF_PROGRESS_AUTO, 10.0,
-                        0,           NULL, NULL,             RF_IO_SLOTS_DEFAULT};
+                        0,           NULL, NULL,             RF_IO_SLOTS_DEFAULT,
+                        NULL,        20.0};
   *out = NULL;
   if (cli == NULL) cli = &fallback;
   if (cli->name == NULL) {
@@ -74,6 +75,11 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
   }
   rt->prog = cli->name;
   rt->comm = MPI_COMM_NULL;
+  if (lib.journal != NULL && (rt->identity = rf__options_identity(cli)) == NULL) {
+    rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+    free(rt);
+    return RF_EXIT_INTERNAL;
+  }
   int provided = MPI_THREAD_SINGLE;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) !=
       MPI_SUCCESS) {
@@ -129,6 +135,7 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
 }
 
 int rf_runtime_rank(const rf_runtime *rt) { return rt->rank; }
+void rf_journal_reset(rf_runtime *rt) { rt->journal_reset = 1; }
 int rf_runtime_size(const rf_runtime *rt) { return rt->size; }
 
 /* What each rank tells the others at start-up. */
@@ -155,7 +162,14 @@ static int startup_check(rf_runtime *rt, rf_status local) {
   }
   int code = RF_EXIT_OK;
   for (int r = 0; r < rt->size; r++) {
-    if (all[r].status != RF_OK) {
+    if (all[r].status == RF_EUSAGE) {
+      /* Bad input found at start-up (a journal of another run): exit 2
+       * with the one line that names it. */
+      if (rt->rank == r) {
+        rf__log(RF_LOG_ERROR, NULL, "%s; see --help", rf_last_error());
+      }
+      if (code == RF_EXIT_OK) code = RF_EXIT_USAGE;
+    } else if (all[r].status != RF_OK) {
       if (rt->rank == r) {
         char msg[1200];
         rf__log(RF_LOG_ERROR, NULL, "start-up failed: %s",
@@ -213,6 +227,7 @@ int rf_finalize(rf_runtime *rt, int exit_code) {
   if (rt == NULL) return exit_code;
   rf__coord_free(rt->co);
   rf__registry_free(&rt->reg);
+  rf_value_free(rt->identity);
   if (!rt->mpi_ok) {
     free(rt);
     MPI_Abort(MPI_COMM_WORLD, RF_EXIT_INTERNAL);

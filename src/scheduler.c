@@ -251,7 +251,12 @@ rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
       RF_ENSURE(r.p == r.end, RF_ECODEC, "malformed message: trailing bytes");
       rf_blob result = {0};
       RF_CHECK(rf__blob_set(&result, raw, rawlen));
+      uint64_t key = f->key;
       rf__future_end(f, RF_STATE_COMPLETED, NULL, &result);
+      /* Written when rank 0 learns of it: a rerun finds it done. */
+      if (co->journal != NULL) {
+        RF_CHECK(rf__journal_append(co->journal, key, raw, rawlen));
+      }
       return RF_OK;
     }
     case RF_OUTCOME_TRANSIENT:

@@ -13,6 +13,9 @@
  */
 #include "rf_internal.h"
 
+#include <unistd.h>
+#include <xxhash.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -314,12 +317,16 @@ done:
  * every rank (argument: the plan, then the path), and close it. */
 static rf_status create_step(rf_step_ctx *ctx) {
   const rf_value *a = rf_step_arg(ctx);
-  const char *path;
+  const char *path, *stamp;
+  int reuse;
   rf_timeseries *ts;
-  RF_ENSURE(rf_value_get_string(rf_value_item(a, 5), &path, NULL) == RF_OK,
+  RF_ENSURE(rf_value_get_string(rf_value_item(a, 5), &path, NULL) == RF_OK &&
+                rf_value_get_string(rf_value_item(a, 6), &stamp, NULL) ==
+                    RF_OK &&
+                rf_value_get_bool(rf_value_item(a, 7), &reuse) == RF_OK,
             RF_ECODEC, "malformed create argument");
   RF_CHECK(plan_read(a, &ts));
-  rf_status st = rf__tsdata_create(ctx, ts, path);
+  rf_status st = rf__tsdata_create(ctx, ts, path, stamp, reuse);
   rf_timeseries_free(ts);
   return st;
 }
@@ -357,15 +364,17 @@ typedef struct {
   int64_t off[NCOL][NQ][2];
   targets t[NCOL];
   double q[NCOL][NQ];
+  char stamp[40]; /* the data file's resume stamp ("" without a journal) */
 } summary;
 
-/* Submit one task per piece; extra (may be NULL) is appended to each arg. */
-static rf_status submit_all(summary *s, const rf_task *task,
+/* Submit one task per piece of a pass; extra (may be NULL) is appended to
+ * each arg (pass 1: the resume stamp; pass 2: the targets). */
+static rf_status submit_all(summary *s, const rf_task *task, int pass,
                             const rf_value *extra) {
   for (size_t i = 0; i < s->npieces; i++) {
     const piece_ref *p = &s->pieces[i];
     rf_timeseries_io io = *s->io;
-    if (extra != NULL) io.write_data = NULL; /* pass 2 only reads */
+    if (pass == 2) io.write_data = NULL; /* pass 2 only reads */
     rf_value *arg = piece_arg(s->ts, p->part, p->row0, p->n, &io);
     if (arg != NULL && extra != NULL) {
       rf_status st = rf_value_list_append(arg, rf_value_copy(extra));
@@ -554,25 +563,46 @@ static rf_status build_frame(const summary *s, rf_frame **out) {
   return RF_OK;
 }
 
-/* Create the data file (as FILE.partial) on every rank before pass 1. */
+/* Create the data file (as FILE.partial) on every rank before pass 1.
+ * With a journal, a FILE.partial that a stopped run left is reopened
+ * instead when it carries a resume stamp: pass 1's task keys include the
+ * stamp, so the pieces the journal holds were written into this very file
+ * and only the others run. A new file gets a new stamp, so every piece
+ * runs (and writes) again. */
 static rf_status data_begin(summary *s, const rf_step *create, char **partial) {
   size_t len = strlen(s->io->write_data) + sizeof ".partial";
+  int journal = rf_flow_runtime(s->flow)->opts.journal != NULL, reuse = 0;
   *partial = rf__malloc(len);
   if (*partial == NULL) return rf__error(RF_ENOMEM, "the data file's name");
   snprintf(*partial, len, "%s.partial", s->io->write_data);
+  if (journal) {
+    reuse = rf__tsdata_stamp(*partial, s->stamp, sizeof s->stamp) == RF_OK;
+    if (reuse) {
+      rf__log(RF_LOG_INFO, NULL, "resuming %s", *partial);
+    } else {
+      snprintf(s->stamp, sizeof s->stamp, "%016llx",
+               (unsigned long long)XXH3_64bits_withSeed(
+                   *partial, strlen(*partial),
+                   rf__mono_ns() ^ ((uint64_t)getpid() << 32)));
+    }
+  }
   rf_value *arg = plan_arg(s->ts);
-  if (arg == NULL || rf_value_list_append(arg, rf_value_string(*partial)) != RF_OK) {
+  if (arg == NULL ||
+      rf_value_list_append(arg, rf_value_string(*partial)) != RF_OK ||
+      rf_value_list_append(arg, rf_value_string(s->stamp)) != RF_OK ||
+      rf_value_list_append(arg, rf_value_bool(reuse)) != RF_OK) {
     rf_value_free(arg);
     return rf__error(RF_ENOMEM, "the create step's argument");
   }
   rf_status st = rf_flow_step(s->flow, create, arg);
   rf_value_free(arg);
-  if (st != RF_OK) (void)remove(*partial); /* no half-made file left */
+  if (st != RF_OK && !journal) (void)remove(*partial); /* nothing half-made */
   return st;
 }
 
 /* Close it on every rank after pass 1; keep it under its name only if
- * every piece was written. */
+ * every piece was written. On failure it is removed, unless a journal is
+ * on: then the rerun completes it. */
 static rf_status data_end(summary *s, const rf_step *close, const char *partial,
                           rf_status st) {
   rf_status cst = rf_flow_step(s->flow, close, NULL);
@@ -581,7 +611,9 @@ static rf_status data_end(summary *s, const rf_step *close, const char *partial,
     st = rf__error(RF_EIO, "renaming %s to %s: %s", partial, s->io->write_data,
                    strerror(errno));
   }
-  if (st != RF_OK) (void)remove(partial); /* no journal: nothing resumes it */
+  if (st != RF_OK && rf_flow_runtime(s->flow)->opts.journal == NULL) {
+    (void)remove(partial);
+  }
   return st;
 }
 
@@ -634,7 +666,13 @@ rf_status rf_timeseries_summary(rf_flow *flow, const rf_timeseries *ts,
     writing = st == RF_OK;
     if (st != RF_OK) goto done;
   }
-  st = submit_all(&s, task[0], NULL);
+  rf_value *stamp = NULL;
+  if (s.stamp[0] != '\0' && (stamp = rf_value_string(s.stamp)) == NULL) {
+    st = rf__error(RF_ENOMEM, "the resume stamp");
+  } else {
+    st = submit_all(&s, task[0], 1, stamp); /* the stamp is part of the key */
+  }
+  rf_value_free(stamp);
   if (st == RF_OK) st = merge_pass1(&s);
   if (writing) {
     writing = 0;
@@ -647,7 +685,7 @@ rf_status rf_timeseries_summary(rf_flow *flow, const rf_timeseries *ts,
     st = rf__error(RF_ENOMEM, "pass 2 targets");
     goto done;
   }
-  st = submit_all(&s, task[1], tv);
+  st = submit_all(&s, task[1], 2, tv);
   rf_value_free(tv);
   if (st != RF_OK) goto done;
   RF_CHECK_GOTO(select_pass2(&s), st, done);

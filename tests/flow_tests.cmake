@@ -58,6 +58,18 @@ foreach(sig TERM INT USR1)
       LABELS "cli;signal" ENVIRONMENT "${signal_env}" RUN_SERIAL TRUE)
   endforeach()
 endforeach()
+# The journal: kill -9 and resume, drain and rerun, torn and foreign
+# journals, --drain-grace, the timeseries frame after a resume.
+rf_add_test(test_flow_journal ARGS --markers /dev/null --tasks 1)
+set_tests_properties(test_flow_journal PROPERTIES LABELS "cli")
+foreach(n 1 3)
+  add_test(NAME journal_resume_np${n}
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/journal_resume.sh ${MPIEXEC_EXECUTABLE}
+            $<TARGET_FILE:test_flow_journal> ${n} ${hello}
+            $<TARGET_FILE:timeseries_summary>)
+  set_tests_properties(journal_resume_np${n} PROPERTIES TIMEOUT 240
+    LABELS "cli;signal;journal" ENVIRONMENT "${signal_env}" RUN_SERIAL TRUE)
+endforeach()
 # The same with the tasks on I/O slots (threads that see the stop).
 foreach(sig TERM USR1)
   foreach(n 1 3)

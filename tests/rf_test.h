@@ -102,7 +102,7 @@ typedef void (*rf_test_register_fn)(rf_runtime *rt);
 static inline int rf_test_run(int argc, char **argv, const char *name,
                               rf_test_register_fn reg, rf_flow_fn flow,
                               void *user, int expected) {
-  rf_cli cli = {name, "rankflow test", NULL, NULL, NULL};
+  rf_cli cli = {name, "rankflow test", NULL, NULL, NULL, NULL};
   rf_runtime *rt;
   int code = rf_init(&rt, argc, argv, &cli);
   if (rt == NULL) return code == 0 ? 1 : code;

@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
        NULL, 0, 0},
       {NULL, 0, NULL, NULL, NULL, NULL, 0, 0}};
   const rf_cli cli = {"test_flow_sleepy", "Long tasks for signal tests.",
-                      options, NULL, NULL};
+                      options, NULL, NULL, NULL};
   rf_runtime *rt;
   int code = rf_init(&rt, argc, argv, &cli);
   if (rt == NULL) return code;

@@ -44,7 +44,7 @@ static double wall_seconds(void) {
 }
 
 int main(int argc, char **argv) {
-  rf_cli cli = {"test_idle_cpu", "rankflow test", NULL, NULL, NULL};
+  rf_cli cli = {"test_idle_cpu", "rankflow test", NULL, NULL, NULL, NULL};
   rf_runtime *rt;
   int code = rf_init(&rt, argc, argv, &cli);
   if (rt == NULL) return 1;

@@ -159,7 +159,7 @@ int main(int argc, char **argv) {
        "the test frame FILE must hold", NULL, 0, 0},
       {NULL, 0, NULL, NULL, NULL, NULL, 0, 0}};
   const rf_cli cli = {"h5_pandas_tool", "Frames in HDF5, for the pandas check.",
-                      options, NULL, NULL};
+                      options, NULL, NULL, NULL};
   rf_runtime *rt;
   int code = rf_init(&rt, argc, argv, &cli);
   if (rt == NULL) return code;
