@@ -112,6 +112,12 @@ run "$tmp/f4.out" "$prog" --markers "$M" --journal "$tmp/text"
 expect "not a journal: exit 2" "$?" 2
 has "not a journal: says so" "is not a rankflow journal" "$tmp/f4.out"
 
+cp "$J" "$tmp/damaged.rfj"
+printf 'X' | dd of="$tmp/damaged.rfj" bs=1 seek=200 conv=notrunc status=none
+run "$tmp/f5.out" "$prog" "${common[@]/$J/$tmp/damaged.rfj}"
+expect "damaged record: exit 2" "$?" 2
+has "damaged record: says where" "is damaged at byte" "$tmp/f5.out"
+
 # --- --drain-grace bounds a drain ----------------------------------------
 launch "$tmp/g.out" "$prog" --tasks 4 --seconds 60 --markers "$M.g" \
   --journal "$tmp/g.rfj" --drain-grace 0.5
