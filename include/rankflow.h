@@ -351,7 +351,16 @@ typedef rf_status (*rf_task_fn)(rf_ctx *ctx);
  * slots. An io task must not call MPI or HDF5 (neither is thread-safe
  * here), must not change process-wide state (the working directory,
  * signal actions), and must check rf_ctx_cancelled() while it waits. The
- * same holds at one rank: the slots run beside the flow. */
+ * same holds at one rank: the slots run beside the flow.
+ *
+ * ranks = k > 1 makes a parallel task: it runs on k workers at once, all
+ * calling the function with a communicator of exactly those k ranks
+ * (rf_ctx_comm). Rank 0 gathers k idle workers, from one node when it
+ * can (RANKFLOW_FAKE_NODES=n pretends the job has n nodes of consecutive
+ * ranks), reserving workers as they free up so a wide task is not starved
+ * by narrow ones (those backfill the other workers). A width above the
+ * job's worker count fails at submit (RF_EUSAGE: exit 2); at one rank only
+ * width 1 runs (inline, on MPI_COMM_SELF). Not with io. */
 typedef struct {
   int retries;             /* transient failures retried up to this often */
   double retry_delay;      /* first delay (s) */
@@ -360,6 +369,7 @@ typedef struct {
   double retry_jitter;     /* fraction in [0, 1] */
   const char *const *tags; /* NULL-terminated list of labels; may be NULL */
   int io;                  /* 1: I/O-bound, runs on an I/O slot (above) */
+  int ranks;               /* width: members a parallel task runs on (0: 1) */
 } rf_task_options;
 
 /* Register a task under a unique name. Every rank must register the same
@@ -400,6 +410,25 @@ RF_API const char *rf_ctx_key(const rf_ctx *ctx);
 
 /* The rank executing this attempt. Ranks: task. */
 RF_API int rf_ctx_rank(const rf_ctx *ctx);
+
+/* A parallel task's communicator (rf_task_options.ranks = k): exactly its
+ * k members, every one running the same function; MPI_COMM_SELF for a
+ * task of width 1. Use it, never MPI_COMM_WORLD. The member's rank in it
+ * and its size. Members share no memory: pass data with MPI. A member
+ * that fails must still make every collective call the others make (or
+ * they hang: there is no fault-tolerant MPI here); rf_ctx_agree() lets
+ * all learn whether every member is fine before a collective that needs
+ * each member's input. The task's result is its rank 0's; a failure
+ * returned by any member fails the task with that member's message.
+ * Ranks: task (the members). */
+RF_API MPI_Comm rf_ctx_comm(const rf_ctx *ctx);
+RF_API int rf_ctx_comm_rank(const rf_ctx *ctx);
+RF_API int rf_ctx_comm_size(const rf_ctx *ctx);
+
+/* Collective over the task's communicator: 1 when every member passed a
+ * non-zero ok, else 0 (also on an MPI error). Waits without spinning.
+ * Width 1: returns ok at once. Ranks: task (every member). */
+RF_API int rf_ctx_agree(rf_ctx *ctx, int ok);
 
 /* Set the attempt's result (taken; replaces an earlier one). NULL means
  * out of memory: the attempt then fails permanently with RF_ENOMEM.

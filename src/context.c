@@ -26,6 +26,7 @@ struct rf_ctx {
   int failed;
   rf_fail_kind kind;
   int cancelled;
+  rf_team team;
   rf_cancel_probe_fn probe;
   void *probe_user;
   uint64_t next_probe_ns;
@@ -44,6 +45,23 @@ const rf_value *rf_ctx_arg(const rf_ctx *ctx) { return ctx->arg; }
 int rf_ctx_attempt(const rf_ctx *ctx) { return ctx->attempt; }
 const char *rf_ctx_key(const rf_ctx *ctx) { return ctx->keytext; }
 int rf_ctx_rank(const rf_ctx *ctx) { return ctx->rt->rank; }
+MPI_Comm rf_ctx_comm(const rf_ctx *ctx) { return ctx->team.comm; }
+int rf_ctx_comm_rank(const rf_ctx *ctx) { return ctx->team.rank; }
+int rf_ctx_comm_size(const rf_ctx *ctx) { return ctx->team.size; }
+
+int rf_ctx_agree(rf_ctx *ctx, int ok) {
+  if (ctx->team.size == 1) return ok != 0;
+  int mine = ok != 0, all = 0;
+  MPI_Request req;
+  /* Non-blocking and waited on with back-off: members that arrive early
+   * do not spin. An MPI error counts as disagreement. */
+  if (MPI_Iallreduce(&mine, &all, 1, MPI_INT, MPI_LAND, ctx->team.comm,
+                     &req) != MPI_SUCCESS ||
+      rf__wait_request(&req) != RF_OK) {
+    return 0;
+  }
+  return all;
+}
 
 void rf_ctx_return(rf_ctx *ctx, rf_value *result) {
   rf_value_free(ctx->result);
@@ -119,10 +137,12 @@ rf_status rf__attempt_note(rf_attempt_result *res, rf_outcome outcome,
 
 rf_status rf__attempt_run(rf_runtime *rt, const rf_task *task, uint64_t id,
                           uint64_t key, int attempt, const uint8_t *arg,
-                          size_t arglen, rf_cancel_probe_fn probe,
-                          void *probe_user, rf_attempt_result *res) {
+                          size_t arglen, const rf_team *team,
+                          rf_cancel_probe_fn probe, void *probe_user,
+                          rf_attempt_result *res) {
   rf_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
+  ctx.team = team ? *team : (rf_team){MPI_COMM_SELF, 0, 1};
   ctx.rt = rt;
   ctx.task = task;
   ctx.id = id;

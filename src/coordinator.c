@@ -4,7 +4,8 @@
  * inside the flow's blocking calls (and now and then inside rf_submit), so
  * rank 0 needs no second thread and MPI stays on one thread. Scheduling is
  * pull-based: a worker holds at most two batches; when one is reported,
- * the next goes out. How big a batch is, and what comes next, is the
+ * the next goes out. Parallel tasks gather their members first
+ * (parallel.c); members and workers held for one get no CPU batches. How big a batch is, and what comes next, is the
  * scheduler's call (scheduler.c); with one rank the same loop hands tasks
  * to the inline runner (local.c) instead of to workers. This file owns the
  * messages, the waiting, signals, and the end of the flow.
@@ -70,12 +71,17 @@ fail:
   return st;
 }
 
+void rf__coord_set_nodes(rf_coord *co, const int *nodes) {
+  for (int i = 0; i < co->nworkers; i++) co->workers[i].node = nodes[i + 1];
+}
+
 void rf__coord_free(rf_coord *co) {
   if (co == NULL) return;
   /* Slots still running after a stop see their cancelled flag; an attempt
    * that ignores it keeps its thread until the process exits. */
   if (rf__iopool_destroy(co->io, RF_IO_STOP_GRACE_S) != 0) return;
   rf__futures_free_all(co);
+  rf__par_free(co);
   (void)rf__journal_close(co->journal); /* closed before, unless failing */
   rf__report_free(co->report);
   rf__sendq_free(co->sendq);
@@ -101,8 +107,8 @@ static rf_status fatal(rf_coord *co, rf_status st) {
 /* ---- many ranks: messages ------------------------------------------------ */
 
 /* A control message: [] or [arg] (an exit code, or a task id as uint64). */
-static rf_status send_small(rf_coord *co, int dest, int tag, uint64_t arg,
-                            int has_arg) {
+rf_status rf__coord_send_small(rf_coord *co, int dest, int tag, uint64_t arg,
+                               int has_arg) {
   rf_buf b = {0};
   msgpack_packer pk;
   rf__buf_packer(&b, &pk);
@@ -117,7 +123,7 @@ static rf_status tell_workers(rf_coord *co, int tag, int code) {
     co->told_workers = 1;
   }
   for (int i = 0; i < co->nworkers; i++) {
-    RF_CHECK(send_small(co, co->workers[i].rank, tag, (uint64_t)code,
+    RF_CHECK(rf__coord_send_small(co, co->workers[i].rank, tag, (uint64_t)code,
                         tag == RF_TAG_STOP));
   }
   return RF_OK;
@@ -144,7 +150,11 @@ rf_status rf__coord_cancel_remote(rf_coord *co, rf_future *f) {
     return RF_OK;
   }
   if (f->rank < 1) return RF_OK;
-  rf_status st = send_small(co, f->rank, RF_TAG_CANCEL, rf__future_id(f), 1);
+  if (rf__sched_lane(co, f) == RF_LANE_PAR) {
+    rf_status pst = rf__par_cancel(co, f);
+    return pst == RF_OK ? RF_OK : fatal(co, pst);
+  }
+  rf_status st = rf__coord_send_small(co, f->rank, RF_TAG_CANCEL, rf__future_id(f), 1);
   return st == RF_OK ? RF_OK : fatal(co, st);
 }
 
@@ -204,9 +214,11 @@ static rf_status dispatch(rf_coord *co) {
   uint32_t io_share = (uint32_t)((nio + (size_t)co->nworkers - 1) /
                                  (size_t)co->nworkers);
   uint32_t slots = (uint32_t)co->rt->opts.io_slots;
+  RF_CHECK(rf__par_dispatch(co));
   for (int i = 0; i < co->nworkers; i++) {
     rf_worker_slot *w = &co->workers[i];
-    for (;;) {
+    /* Members of a parallel task, or held for one, take no CPU work. */
+    for (; w->par == 0 && !w->reserved;) {
       rf_future *head = rf__sched_peek(co, RF_LANE_CPU);
       if (head == NULL) break;
       uint32_t n = rf__sched_batch_size(co, w, co->reg->tasks[head->task]->avg_ns);
@@ -278,6 +290,8 @@ static rf_status on_message(rf_coord *co, int src, int tag) {
     case RF_TAG_RESULTS:
       RF_CHECK(on_results(co, src, &r));
       break;
+    case RF_TAG_PAR_DONE:
+      return rf__par_on_done(co, src, &r);
     case RF_TAG_STARTED: {
       uint32_t n;
       uint64_t id;
@@ -411,7 +425,7 @@ rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
 static int all_ended(void *user) { return ((rf_coord *)user)->unfinished == 0; }
 
 static size_t in_flight(const rf_coord *co) {
-  size_t n = co->io ? rf__iopool_active(co->io) : 0;
+  size_t n = co->nparlive + (co->io ? rf__iopool_active(co->io) : 0);
   for (int i = 0; i < co->nworkers; i++) {
     n += co->workers[i].inflight + co->workers[i].io_inflight;
   }

@@ -320,6 +320,18 @@ rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
                    task->name);
     goto fail;
   }
+  int width = rf__task_width(task);
+  if (width > 1 && width > co->nworkers) {
+    st = co->nworkers == 0
+             ? rf__error(RF_EUSAGE,
+                         "task %s runs on %d ranks; at one rank tasks run "
+                         "inline, one rank each", task->name, width)
+             : rf__error(RF_EUSAGE,
+                         "task %s runs on %d ranks; this job has %d worker%s",
+                         task->name, width, co->nworkers,
+                         co->nworkers == 1 ? "" : "s");
+    goto fail;
+  }
   f = rf__calloc(1, sizeof *f);
   if (f == NULL) {
     st = rf__error(RF_ENOMEM, "submitting %s", task->name);

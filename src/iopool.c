@@ -72,7 +72,7 @@ static void run_job(rf_iopool *p, rf_iojob *job) {
                                    "cancelled before it ran");
   } else {
     job->status = rf__attempt_run(p->rt, job->task, job->id, job->key,
-                                  job->attempt, job->arg, job->arglen,
+                                  job->attempt, job->arg, job->arglen, NULL,
                                   job_cancelled, job, &job->res);
   }
   if (job->status != RF_OK) {

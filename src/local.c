@@ -23,7 +23,7 @@ rf_status rf__local_run_one(rf_coord *co, int *ran) {
   rf_status st = rf__attempt_run(co->rt, co->reg->tasks[f->task],
                                  rf__future_id(f), f->key, f->attempts,
                                  rf__blob_data(&f->u.live.arg),
-                                 f->u.live.arg.len, NULL, NULL, &res);
+                                 f->u.live.arg.len, NULL, NULL, NULL, &res);
   co->rbuf = res.payload;
   RF_CHECK(st);
   return rf__sched_outcome(co, f, res.outcome, co->rbuf.data, co->rbuf.len,

@@ -49,6 +49,10 @@ static rf_status check_options(const char *name, const rf_task_options *o) {
             "task '%s': retry_jitter must be in [0, 1]", name);
   RF_ENSURE(o->io == 0 || o->io == 1, RF_EINVAL,
             "task '%s': io must be 0 or 1", name);
+  RF_ENSURE(o->ranks >= 0 && o->ranks <= 65536, RF_EINVAL,
+            "task '%s': ranks must be in 0..65536", name);
+  RF_ENSURE(!(o->io && o->ranks > 1), RF_EINVAL,
+            "task '%s': a parallel task (ranks > 1) cannot be io", name);
   return RF_OK;
 }
 
@@ -150,6 +154,7 @@ uint64_t rf__registry_fingerprint(const rf_registry *reg) {
     XXH3_64bits_update(&st, &o->retry_max_delay, sizeof o->retry_max_delay);
     XXH3_64bits_update(&st, &o->retry_jitter, sizeof o->retry_jitter);
     XXH3_64bits_update(&st, &o->io, sizeof o->io);
+    XXH3_64bits_update(&st, &o->ranks, sizeof o->ranks);
     for (size_t k = 0; o->tags && o->tags[k]; k++) {
       XXH3_64bits_update(&st, o->tags[k], strlen(o->tags[k]) + 1);
     }

@@ -439,11 +439,27 @@ typedef struct {
   uint32_t inflight;      /* tasks sent and not reported */
   uint32_t batch;         /* size of the last batch sent */
   uint32_t io_inflight;   /* I/O tasks sent and not reported */
+  int node;               /* from the start-up layout */
+  int par;                /* member of parallel run par - 1; 0: none */
+  int reserved;           /* held for the parallel task at its lane's head */
 } rf_worker_slot;
 
-/* Ready tasks wait in one of two lanes: CPU tasks go out in batches sized
- * by duration, I/O tasks as many as a rank has free I/O slots. */
-enum { RF_LANE_CPU, RF_LANE_IO, RF_LANES };
+/* Ready tasks wait in one of three lanes: CPU tasks go out in batches
+ * sized by duration, I/O tasks as many as a rank has free I/O slots,
+ * parallel tasks (width > 1) when their members are gathered. */
+enum { RF_LANE_CPU, RF_LANE_IO, RF_LANE_PAR, RF_LANES };
+
+/* A parallel task running on its members (parallel.c). */
+typedef struct {
+  rf_future *f;        /* NULL: a free entry */
+  int *members;        /* world ranks, ascending; member i has rank i */
+  uint8_t *reported;   /* per member */
+  int k, nreported;
+  int failed;          /* lowest failing member, -1: none */
+  rf_outcome outcome;  /* the failing member's, or OK */
+  rf_buf payload;      /* member 0's result, or the failure's message */
+  double t0, t1;
+} rf_par_run;
 typedef struct {
   rf_future *head, *tail;
   size_t n;
@@ -480,6 +496,9 @@ struct rf_coord {
   rf_report *report; /* --report, or NULL */
   rf_iopool *io;      /* I/O slots when there is one rank, else NULL */
   rf_journal *journal; /* --journal, or NULL */
+  rf_par_run *par;     /* parallel tasks running, by index */
+  size_t npar, nparlive;
+  rf_future *reserved_for; /* the parallel task workers are held for */
   uint64_t from_journal; /* tasks resolved from it */
   uint64_t rng;
   unsigned since_poll;
@@ -487,6 +506,8 @@ struct rf_coord {
 };
 
 rf_status rf__coord_create(rf_runtime *rt, rf_coord **out);
+/* Where the workers live (by world rank), learned at start-up. */
+void rf__coord_set_nodes(rf_coord *co, const int *nodes);
 void rf__coord_free(rf_coord *co);
 /* Make progress: dispatch, receive, run inline at 1 rank. Returns RF_OK
  * when done(user) is true (NULL: after one round without waiting),
@@ -500,6 +521,21 @@ rf_status rf__coord_send_step(rf_coord *co, uint32_t index,
                               const uint8_t *arg, size_t len);
 /* Send a cancel for a dispatched task to its worker. */
 rf_status rf__coord_cancel_remote(rf_coord *co, rf_future *f);
+/* A control message [] or [arg] to rank dest. */
+rf_status rf__coord_send_small(rf_coord *co, int dest, int tag, uint64_t arg,
+                               int has_arg);
+
+/* ---- parallel.c: rank 0's side of parallel tasks ------------------------ */
+/* Gather members for the parallel tasks at the head of their lane and
+ * launch those whose members are all idle. */
+rf_status rf__par_dispatch(rf_coord *co);
+/* A member's outcome [id, member, outcome, payload, t0, t1]. */
+rf_status rf__par_on_done(rf_coord *co, int src, rf_reader *r);
+/* Cancel a running parallel task on every member. */
+rf_status rf__par_cancel(rf_coord *co, rf_future *f);
+/* Width of a task: its members (1 for all but parallel tasks). */
+int rf__task_width(const rf_task *t);
+void rf__par_free(rf_coord *co);
 /* After the flow returned: wait for unfinished tasks (unless stopping),
  * then tell every worker to leave with the exit code returned. */
 int rf__coord_finish_flow(rf_coord *co, rf_status flow_status);
@@ -555,13 +591,21 @@ typedef struct {
   rf_buf payload;   /* encoded result, or the error message as a string */
   double t0, t1;
 } rf_attempt_result;
+/* The ranks an attempt runs on: its communicator, this member's rank in
+ * it, and its size (NULL: MPI_COMM_SELF alone, as for every task of
+ * width 1; no MPI call is made to find out, so I/O slots may use it). */
+typedef struct {
+  MPI_Comm comm;
+  int rank, size;
+} rf_team;
 /* Run task on arg (encoded bytes). cancel_probe (may be NULL) is called
  * now and then by rf_ctx_cancelled to learn of a cancel or stop. */
 typedef int (*rf_cancel_probe_fn)(void *user, uint64_t id);
 rf_status rf__attempt_run(rf_runtime *rt, const rf_task *task, uint64_t id,
                           uint64_t key, int attempt, const uint8_t *arg,
-                          size_t arglen, rf_cancel_probe_fn probe,
-                          void *probe_user, rf_attempt_result *res);
+                          size_t arglen, const rf_team *team,
+                          rf_cancel_probe_fn probe, void *probe_user,
+                          rf_attempt_result *res);
 /* An outcome that carries only a message (no attempt ran): RF_ENOMEM if
  * it cannot be encoded. */
 rf_status rf__attempt_note(rf_attempt_result *res, rf_outcome outcome,
@@ -586,6 +630,19 @@ rf_status rf__journal_append(rf_journal *j, uint64_t key,
 rf_status rf__journal_sync(rf_journal *j);
 /* Sync and close (j may be NULL). */
 rf_status rf__journal_close(rf_journal *j);
+
+/* ---- group.c: parallel tasks' communicators, and the node layout ------ */
+/* The communicator of the n members ranks (sorted world ranks) for task
+ * id: every member calls it; reused when all members still hold it. */
+rf_status rf__group_comm(rf_runtime *rt, const int *ranks, int n, uint64_t id,
+                         MPI_Comm *out);
+/* Free the cached communicators (before MPI_Finalize). */
+void rf__group_cache_free(void);
+/* Communicators this rank holds for task groups (tests count them). */
+RF_API long rf__group_comms_live(void);
+/* This rank's node: the lowest world rank sharing its memory, or a
+ * pretend node from RANKFLOW_FAKE_NODES. Collective, at start-up. */
+rf_status rf__group_node(rf_runtime *rt, int *node);
 
 /* ---- iopool.c: I/O slots, threads for tasks registered with io --------- */
 typedef struct rf_iojob rf_iojob;
@@ -636,7 +693,9 @@ enum {
   RF_TAG_FATAL = 6,    /* w -> 0: this rank hit an error */
   RF_TAG_SIGNAL = 7,   /* w -> 0: this rank got a signal */
   RF_TAG_DRAIN = 8,    /* 0 -> w: hand back unstarted tasks */
-  RF_TAG_STEP = 9      /* 0 -> w: run a collective step */
+  RF_TAG_STEP = 9,     /* 0 -> w: run a collective step */
+  RF_TAG_PAR = 10,     /* 0 -> w: run a parallel task as one member */
+  RF_TAG_PAR_DONE = 11 /* w -> 0: a member's outcome */
 };
 /* Non-blocking sends whose buffers the queue keeps until done. */
 rf_status rf__sendq_create(MPI_Comm comm, rf_sendq **out);
@@ -700,6 +759,9 @@ struct rf_runtime {
   rf_flow flow;
   rf_coord *co;     /* rank 0 */
   MPI_Comm step_comm; /* collective steps' own communicator */
+  MPI_Comm group_comm; /* parallel tasks' members meet and split here */
+  int node;            /* this rank's node (see group.c) */
+  int *nodes;          /* rank 0: each rank's node */
   rf_lib_options opts; /* the library's flags as parsed */
   rf_value *identity;  /* for the journal (rank 0, with --journal) */
   int journal_reset;   /* rf_journal_reset() was called */

@@ -108,10 +108,11 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
     st = rc == MPI_SUCCESS ? rf__wait_request(&req)
                            : rf__error_mpi(rc, "MPI_Ibarrier");
   }
-  rt->step_comm = MPI_COMM_NULL;
+  rt->step_comm = rt->group_comm = MPI_COMM_NULL;
   if (st == RF_OK) {
     int rc = MPI_Comm_dup(MPI_COMM_WORLD, &rt->comm);
     if (rc == MPI_SUCCESS) rc = MPI_Comm_dup(MPI_COMM_WORLD, &rt->step_comm);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_dup(MPI_COMM_WORLD, &rt->group_comm);
     if (rc != MPI_SUCCESS) st = rf__error_mpi(rc, "MPI_Comm_dup");
   }
   if (st == RF_OK &&
@@ -120,6 +121,11 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
        MPI_Comm_size(rt->comm, &rt->size) != MPI_SUCCESS)) {
     st = rf__error(RF_EMPI, "setting up the rankflow communicator failed");
   }
+  if (st == RF_OK &&
+      MPI_Comm_set_errhandler(rt->group_comm, MPI_ERRORS_RETURN) != MPI_SUCCESS) {
+    st = rf__error(RF_EMPI, "setting up the group communicator failed");
+  }
+  if (st == RF_OK) st = rf__group_node(rt, &rt->node);
   if (st != RF_OK) {
     rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
     MPI_Abort(MPI_COMM_WORLD, RF_EXIT_INTERNAL);
@@ -143,17 +149,18 @@ typedef struct {
   uint64_t fingerprint;
   uint64_t ntasks;
   uint64_t status;
+  uint64_t node;
 } startup_info;
 
 /* Compare registries and start-up errors across ranks; every rank reaches
  * the same verdict. Rank 0 names the difference. */
 static int startup_check(rf_runtime *rt, rf_status local) {
   startup_info mine = {rf__registry_fingerprint(&rt->reg), rt->reg.count,
-                       (uint64_t)local};
+                       (uint64_t)local, (uint64_t)rt->node};
   startup_info *all = calloc((size_t)rt->size, sizeof *all);
   if (all == NULL) return -RF_EXIT_INTERNAL;
   MPI_Request req;
-  int rc = MPI_Iallgather(&mine, 3, MPI_UINT64_T, all, 3, MPI_UINT64_T,
+  int rc = MPI_Iallgather(&mine, 4, MPI_UINT64_T, all, 4, MPI_UINT64_T,
                           rt->comm, &req);
   if (rc != MPI_SUCCESS || rf__wait_request(&req) != RF_OK) {
     free(all);
@@ -191,6 +198,13 @@ static int startup_check(rf_runtime *rt, rf_status local) {
       code = RF_EXIT_INTERNAL;
     }
   }
+  if (code == RF_EXIT_OK && rt->rank == 0) {
+    rt->nodes = calloc((size_t)rt->size, sizeof *rt->nodes);
+    if (rt->nodes == NULL) code = RF_EXIT_INTERNAL;
+    for (int r = 0; rt->nodes != NULL && r < rt->size; r++) {
+      rt->nodes[r] = (int)all[r].node;
+    }
+  }
   free(all);
   return code;
 }
@@ -206,6 +220,7 @@ int rf_run(rf_runtime *rt, rf_flow_fn flow, void *user) {
   rt->reg.closed = 1;
   if (local == RF_OK && rt->rank == 0) local = rf__coord_create(rt, &rt->co);
   int code = startup_check(rt, local);
+  if (code == RF_EXIT_OK && rt->rank == 0) rf__coord_set_nodes(rt->co, rt->nodes);
   if (code == RF_EXIT_OK) {
     if (rt->rank == 0) {
       rf__error_clear();
@@ -229,13 +244,18 @@ int rf_finalize(rf_runtime *rt, int exit_code) {
   rf__registry_free(&rt->reg);
   rf_value_free(rt->identity);
   if (!rt->mpi_ok) {
+    free(rt->nodes);
     free(rt);
     MPI_Abort(MPI_COMM_WORLD, RF_EXIT_INTERNAL);
     return RF_EXIT_INTERNAL;
   }
+  rf__group_cache_free();
   int bad = rt->comm != MPI_COMM_NULL && MPI_Comm_free(&rt->comm) != MPI_SUCCESS;
   bad |= rt->step_comm != MPI_COMM_NULL &&
          MPI_Comm_free(&rt->step_comm) != MPI_SUCCESS;
+  bad |= rt->group_comm != MPI_COMM_NULL &&
+         MPI_Comm_free(&rt->group_comm) != MPI_SUCCESS;
+  free(rt->nodes);
   free(rt);
   rf__log(RF_LOG_DEBUG, NULL, "left together; finalizing MPI");
   /* When a rank leaves with a non-zero code, mpirun (and srun with

@@ -106,7 +106,9 @@ uint64_t rf__sched_next_wake(rf_coord *co, uint64_t deadline) {
 /* ---- ready queue -------------------------------------------------------- */
 
 int rf__sched_lane(const rf_coord *co, const rf_future *f) {
-  return co->reg->tasks[f->task]->opts.io ? RF_LANE_IO : RF_LANE_CPU;
+  const rf_task *t = co->reg->tasks[f->task];
+  if (t->opts.io) return RF_LANE_IO;
+  return rf__task_width(t) > 1 ? RF_LANE_PAR : RF_LANE_CPU;
 }
 
 void rf__sched_ready(rf_future *f) {

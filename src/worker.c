@@ -5,7 +5,9 @@
  * message per batch, or sooner when a long task holds results back. I/O
  * tasks skip the line: they go to the worker's I/O slots (iopool.c) as
  * they arrive, and their outcomes are collected whenever the main thread
- * looks for messages. While
+ * looks for messages. A parallel task arrives when rank 0 has made this
+ * worker idle for it; it runs between tasks, as one member (group.c
+ * gives the communicator), and this member's outcome goes back alone. While
  * a task runs, rf_ctx_cancelled() lets the worker peek for a cancel or a
  * stop from rank 0, so cancelling a running task needs no second thread.
  * Idle, it waits with back-off, never spinning. A worker never exits on
@@ -36,6 +38,15 @@ typedef struct batch {
   uint32_t n, next_task;
 } batch;
 
+/* A parallel task this rank runs as one member, run between tasks. */
+typedef struct pending_par {
+  struct pending_par *next;
+  wtask t;
+  uint32_t member, k;
+  int *ranks;
+  rf_buf data; /* the message, which t.arg points into */
+} pending_par;
+
 /* A step rank 0 asked for, run between tasks. */
 typedef struct pending_step {
   struct pending_step *next;
@@ -49,6 +60,7 @@ typedef struct {
   rf_sendq *sendq;
   rf_iopool *io;
   pending_step *steps, *steps_tail;
+  pending_par *pars, *pars_tail;
   batch *head, *tail;
   rf_buf rbuf;
   rf_buf results;     /* outcomes not yet sent, after a 5-byte header */
@@ -210,6 +222,9 @@ static rf_status on_work(worker *w) {
  * left alone: rank 0 drops its result. */
 static void on_cancel(worker *w, uint64_t id) {
   rf__iopool_cancel(w->io, id);
+  for (pending_par *p = w->pars; p != NULL; p = p->next) {
+    if (p->t.id == id) p->t.cancelled = 1;
+  }
   if (w->running != NULL && w->running->id == id) {
     w->running_cancelled = 1;
     return;
@@ -290,6 +305,67 @@ static rf_status run_steps(worker *w) {
   return RF_OK;
 }
 
+static void par_free(pending_par *p) {
+  if (p == NULL) return;
+  rf__free(p->ranks);
+  rf__buf_free(&p->data);
+  rf__free(p);
+}
+
+/* [id, task, attempt, key, member, [ranks...], arg] */
+static rf_status on_par(worker *w) {
+  rf_reader r;
+  uint32_t n, k;
+  uint64_t task, attempt, member;
+  pending_par *p = rf__calloc(1, sizeof *p);
+  if (p == NULL) return rf__error(RF_ENOMEM, "queueing a parallel task");
+  rf__reader_init(&r, w->rbuf.data, w->rbuf.len);
+  rf_status st = rf__read_array(&r, &n);
+  if (st == RF_OK && n != 7) st = rf__error(RF_ECODEC, "malformed message: parallel task");
+  if (st == RF_OK) st = rf__read_uint(&r, &p->t.id);
+  if (st == RF_OK) st = rf__read_uint(&r, &task);
+  if (st == RF_OK) st = rf__read_uint(&r, &attempt);
+  if (st == RF_OK) st = rf__read_uint(&r, &p->t.key);
+  if (st == RF_OK) st = rf__read_uint(&r, &member);
+  if (st == RF_OK) st = rf__read_array(&r, &k);
+  if (st == RF_OK && (k < 2 || k > (uint32_t)w->rt->size || member >= k)) {
+    st = rf__error(RF_ECODEC, "malformed message: parallel task of %u", k);
+  }
+  if (st == RF_OK && (p->ranks = rf__calloc(k, sizeof *p->ranks)) == NULL) {
+    st = rf__error(RF_ENOMEM, "a parallel task's members");
+  }
+  for (uint32_t i = 0; st == RF_OK && i < k; i++) {
+    uint64_t rank;
+    st = rf__read_uint(&r, &rank);
+    if (st == RF_OK && (rank < 1 || rank >= (uint64_t)w->rt->size ||
+                        (i > 0 && (int)rank <= p->ranks[i - 1]))) {
+      st = rf__error(RF_ECODEC, "malformed message: member rank %llu",
+                     (unsigned long long)rank);
+    }
+    p->ranks[i] = (int)rank;
+  }
+  if (st == RF_OK) st = rf__read_raw(&r, &p->t.arg, &p->t.arglen);
+  if (st == RF_OK && (r.p != r.end || rf__registry_at(&w->rt->reg, task) == NULL ||
+                      attempt == 0 || attempt > UINT16_MAX ||
+                      p->ranks[member] != w->rt->rank)) {
+    st = rf__error(RF_ECODEC, "malformed message: parallel task");
+  }
+  if (st != RF_OK) {
+    par_free(p);
+    return st;
+  }
+  p->t.task = (uint32_t)task;
+  p->t.attempt = (uint32_t)attempt;
+  p->member = (uint32_t)member;
+  p->k = k;
+  p->data = w->rbuf; /* t.arg points into it */
+  memset(&w->rbuf, 0, sizeof w->rbuf);
+  if (w->pars_tail) w->pars_tail->next = p;
+  else w->pars = p;
+  w->pars_tail = p;
+  return RF_OK;
+}
+
 static rf_status on_message(worker *w, int src, int tag) {
   uint64_t v;
   RF_ENSURE(src == 0, RF_ECODEC, "malformed message: from rank %d", src);
@@ -311,6 +387,8 @@ static rf_status on_message(worker *w, int src, int tag) {
       return give_back(w);
     case RF_TAG_STEP:
       return on_step(w);
+    case RF_TAG_PAR:
+      return on_par(w);
     default:
       return rf__error(RF_ECODEC, "malformed message: tag %d", tag);
   }
@@ -385,7 +463,8 @@ static rf_status run_one(worker *w, const wtask *t) {
   w->running = t;
   w->running_cancelled = 0;
   rf_status st = rf__attempt_run(w->rt, task, t->id, t->key, (int)t->attempt,
-                                 t->arg, t->arglen, cancel_probe, w, &w->res);
+                                 t->arg, t->arglen, NULL, cancel_probe, w,
+                                 &w->res);
   w->running = NULL;
   RF_CHECK(st);
   if (w->probe_error != RF_OK) {
@@ -395,6 +474,55 @@ static rf_status run_one(worker *w, const wtask *t) {
   }
   return add_result(w, t->id, w->res.outcome, w->res.payload.data,
                     w->res.payload.len, w->res.t0, w->res.t1);
+}
+
+/* Run the parallel tasks rank 0 sent, one member's share each: meet the
+ * other members, run, report this member's outcome. A cancelled one
+ * still meets the others (they would wait), then reports at once. */
+static rf_status run_pars(worker *w) {
+  while (w->pars != NULL) {
+    pending_par *p = w->pars;
+    w->pars = p->next;
+    if (w->pars == NULL) w->pars_tail = NULL;
+    RF_CHECK(flush(w));
+    rf_team team;
+    team.size = (int)p->k;
+    team.rank = (int)p->member;
+    rf_status st = rf__group_comm(w->rt, p->ranks, (int)p->k, p->t.id,
+                                  &team.comm);
+    if (st == RF_OK && p->t.cancelled) {
+      st = rf__attempt_note(&w->res, RF_OUTCOME_CANCELLED,
+                            "cancelled before it ran");
+    } else if (st == RF_OK) {
+      const rf_task *task = rf__registry_at(&w->rt->reg, p->t.task);
+      w->running = &p->t;
+      w->running_cancelled = 0;
+      st = rf__attempt_run(w->rt, task, p->t.id, p->t.key, (int)p->t.attempt,
+                           p->t.arg, p->t.arglen, &team, cancel_probe, w,
+                           &w->res);
+      w->running = NULL;
+      if (st == RF_OK && w->probe_error != RF_OK) {
+        st = w->probe_error;
+        w->probe_error = RF_OK;
+      }
+    }
+    if (st == RF_OK) {
+      rf_buf b = {0};
+      msgpack_packer pk;
+      rf__buf_packer(&b, &pk);
+      (void)msgpack_pack_array(&pk, 6);
+      (void)msgpack_pack_uint64(&pk, p->t.id);
+      (void)msgpack_pack_uint32(&pk, p->member);
+      (void)msgpack_pack_uint32(&pk, (uint32_t)w->res.outcome);
+      (void)rf__buf_append(&b, w->res.payload.data, w->res.payload.len);
+      (void)msgpack_pack_double(&pk, w->res.t0);
+      (void)msgpack_pack_double(&pk, w->res.t1);
+      st = rf__send(w->sendq, 0, RF_TAG_PAR_DONE, &b);
+    }
+    par_free(p);
+    if (st != RF_OK) return st;
+  }
+  return RF_OK;
 }
 
 /* Report an error to rank 0 once; afterwards only wait to be told to go. */
@@ -456,6 +584,14 @@ int rf__worker_run(rf_runtime *rt) {
       rf__backoff_reset(&bo);
       continue;
     }
+    /* Parallel tasks run even while draining (their members would wait
+     * for this one), but not after an error or a stop. */
+    if (w.pars != NULL && !w.broken && w.signalled != RF_SIGNAL_STOP) {
+      st = run_pars(&w);
+      if (st != RF_OK && report(&w, st) != 0) break;
+      rf__backoff_reset(&bo);
+      continue;
+    }
     const wtask *t = NULL;
     if (!w.broken && !w.draining && w.signalled != RF_SIGNAL_STOP) {
       t = next_task(&w);
@@ -499,6 +635,11 @@ int rf__worker_run(rf_runtime *rt) {
     pending_step *s = w.steps;
     w.steps = s->next;
     rf__free(s);
+  }
+  while (w.pars != NULL) {
+    pending_par *p = w.pars;
+    w.pars = p->next;
+    par_free(p);
   }
   rf__sendq_free(w.sendq);
   rf__buf_free(&w.rbuf);

@@ -6,6 +6,16 @@ foreach(t test_flow_map test_flow_chain test_flow_retry test_flow_upstream
 endforeach()
 rf_add_test(test_flow_deferred RANKS 1 TIMEOUT 60)
 rf_add_test(test_flow_io RANKS 1 2 4 TIMEOUT 120 ARGS --io-slots 3)
+rf_add_test(test_flow_parallel RANKS 1 4 7 TIMEOUT 180)
+add_test(NAME parallel_pi_job
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/parallel_pi.sh ${MPIEXEC_EXECUTABLE}
+          $<TARGET_FILE:parallel_pi>)
+set_tests_properties(parallel_pi_job PROPERTIES TIMEOUT 120 LABELS "jobs"
+                     ENVIRONMENT "${RF_TEST_ENV}")
+foreach(n 1 4 7)
+  set_property(TEST test_flow_parallel_np${n} APPEND PROPERTY ENVIRONMENT
+               RANKFLOW_FAKE_NODES=$<IF:$<EQUAL:${n},1>,1,2>)
+endforeach()
 rf_add_test(test_registry_mismatch RANKS 2 4 TIMEOUT 60
             PASS_REGEX "registries differ.*rank [13]")
 rf_add_test(test_flow_unregistered RANKS 1 3 TIMEOUT 60

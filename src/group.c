@@ -1,0 +1,187 @@
+/* group.c -- parallel tasks on their members: the communicator, and where
+ * ranks live.
+ *
+ * A task registered with ranks = k runs on k workers at once, with a
+ * communicator of exactly those ranks. Rank 0 picks the members (idle, on
+ * one node when it can) and sends each the task; each member calls
+ * rf__group_comm() to get the communicator, runs the function, and
+ * reports its own outcome (rank 0 combines them). Communicators are made
+ * with MPI_Comm_create_group over the members only, never a collective of
+ * the whole job and never MPI_Comm_spawn, and kept in a small cache per
+ * rank keyed by the member list, so a recurring group costs nothing after
+ * its first task and 10,000 tasks leave at most CACHE_MAX behind (freed
+ * at the end). Before creating one, the members meet by point-to-point
+ * messages on a communicator of their own (never the one rank 0's
+ * messages travel on), waiting with back-off; with a cached one, they
+ * meet in a non-blocking barrier. Nobody spins.
+ *
+ * The node layout is learned once at start-up: ranks that share memory
+ * (MPI_COMM_TYPE_SHARED) are one node, or RANKFLOW_FAKE_NODES=n splits
+ * the ranks into n pretend nodes of consecutive ranks (for tests on one
+ * machine).
+ */
+#include "rf_internal.h"
+
+#include <stdlib.h>
+
+#define CACHE_MAX 16
+#define TAG_READY 1 /* member -> leader: here for task id */
+#define TAG_GO 2    /* leader -> member: everyone is here */
+
+typedef struct {
+  int *ranks; /* sorted world ranks, NULL for an empty entry */
+  int n;
+  MPI_Comm comm;
+  uint64_t used; /* for least-recently-used eviction */
+} cached;
+
+static cached cache[CACHE_MAX];
+static uint64_t cache_clock;
+static long comms_live; /* communicators this rank holds for groups */
+
+long rf__group_comms_live(void) { return comms_live; }
+
+static int same(const cached *c, const int *ranks, int n) {
+  return c->ranks != NULL && c->n == n &&
+         memcmp(c->ranks, ranks, (size_t)n * sizeof *ranks) == 0;
+}
+
+static void drop(cached *c) {
+  if (c->ranks == NULL) return;
+  if (MPI_Comm_free(&c->comm) == MPI_SUCCESS) comms_live--;
+  rf__free(c->ranks);
+  memset(c, 0, sizeof *c);
+}
+
+void rf__group_cache_free(void) {
+  for (int i = 0; i < CACHE_MAX; i++) drop(&cache[i]);
+}
+
+/* Wait for one message (src, tag) on comm: [id, flag]; *flag gets the
+ * second word. Gives up on a stop. */
+static rf_status await(MPI_Comm comm, int src, int tag, uint64_t id,
+                       uint64_t *flag) {
+  rf_backoff bo;
+  rf__backoff_reset(&bo);
+  for (;;) {
+    int here = 0;
+    RF_CHECK_MPI(MPI_Iprobe(src, tag, comm, &here, MPI_STATUS_IGNORE));
+    if (here) {
+      uint64_t got[2];
+      RF_CHECK_MPI(MPI_Recv(got, 2, MPI_UINT64_T, src, tag, comm,
+                            MPI_STATUS_IGNORE));
+      RF_ENSURE(got[0] == id, RF_ECODEC,
+                "malformed message: rank %d met for task %llx, not %llx", src,
+                (unsigned long long)got[0], (unsigned long long)id);
+      *flag = got[1];
+      return RF_OK;
+    }
+    if (rf__signal_requested() == RF_SIGNAL_STOP) {
+      return rf__error(RF_ESTOPPED, "stopped while a parallel task's "
+                       "members met");
+    }
+    rf__backoff_wait(&bo, 0);
+  }
+}
+
+/* Every member here: the first member gathers READY (each saying whether
+ * it holds the group's communicator), then sends GO saying whether all
+ * do. Caches differ between ranks (each sees other groups), so this is
+ * how the members agree to reuse one or make a new one. */
+static rf_status meet(rf_runtime *rt, const int *ranks, int n, uint64_t id,
+                      int mine, int *all) {
+  MPI_Comm c = rt->group_comm;
+  uint64_t msg[2] = {id, (uint64_t)mine}, flag;
+  if (ranks[0] == rt->rank) {
+    for (int i = 1; i < n; i++) {
+      RF_CHECK(await(c, ranks[i], TAG_READY, id, &flag));
+      msg[1] &= flag;
+    }
+    for (int i = 1; i < n; i++) {
+      RF_CHECK_MPI(MPI_Send(msg, 2, MPI_UINT64_T, ranks[i], TAG_GO, c));
+    }
+    *all = (int)msg[1];
+    return RF_OK;
+  }
+  RF_CHECK_MPI(MPI_Send(msg, 2, MPI_UINT64_T, ranks[0], TAG_READY, c));
+  RF_CHECK(await(c, ranks[0], TAG_GO, id, &flag));
+  *all = (int)flag;
+  return RF_OK;
+}
+
+static rf_status create(rf_runtime *rt, const int *ranks, int n,
+                        MPI_Comm *out) {
+  MPI_Group world, g;
+  RF_CHECK_MPI(MPI_Comm_group(rt->group_comm, &world));
+  int rc = MPI_Group_incl(world, n, ranks, &g);
+  MPI_Group_free(&world);
+  if (rc != MPI_SUCCESS) return rf__error_mpi(rc, "MPI_Group_incl");
+  rc = MPI_Comm_create_group(rt->group_comm, g, 0, out);
+  MPI_Group_free(&g);
+  if (rc != MPI_SUCCESS) return rf__error_mpi(rc, "MPI_Comm_create_group");
+  comms_live++;
+  if (MPI_Comm_set_errhandler(*out, MPI_ERRORS_RETURN) != MPI_SUCCESS) {
+    return rf__error(RF_EMPI, "setting the task communicator's handler");
+  }
+  return RF_OK;
+}
+
+rf_status rf__group_comm(rf_runtime *rt, const int *ranks, int n, uint64_t id,
+                         MPI_Comm *out) {
+  cached *c = NULL, *victim = &cache[0];
+  for (int i = 0; i < CACHE_MAX; i++) {
+    if (same(&cache[i], ranks, n)) c = &cache[i];
+    if (cache[i].used < victim->used) victim = &cache[i];
+  }
+  int all = 0;
+  RF_CHECK(meet(rt, ranks, n, id, c != NULL, &all));
+  if (!all) {
+    /* Someone lacks it: everyone makes a new one (the members are all
+     * here, so the collective creation does not spin). */
+    if (c != NULL) {
+      drop(c);
+      victim = c;
+    }
+    int *copy = rf__malloc((size_t)n * sizeof *copy);
+    if (copy == NULL) return rf__error(RF_ENOMEM, "a task group");
+    memcpy(copy, ranks, (size_t)n * sizeof *copy);
+    MPI_Comm comm = MPI_COMM_NULL;
+    rf_status st = create(rt, ranks, n, &comm);
+    if (st != RF_OK) {
+      rf__free(copy);
+      return st;
+    }
+    drop(victim); /* the least recently used group's communicator */
+    c = victim;
+    c->ranks = copy;
+    c->n = n;
+    c->comm = comm;
+  }
+  c->used = ++cache_clock;
+  *out = c->comm;
+  return RF_OK;
+}
+
+/* ---- where ranks live --------------------------------------------------- */
+
+rf_status rf__group_node(rf_runtime *rt, int *node) {
+  const char *fake = getenv("RANKFLOW_FAKE_NODES");
+  if (fake != NULL && fake[0] != '\0') {
+    char *end;
+    long n = strtol(fake, &end, 10);
+    RF_ENSURE(*end == '\0' && n >= 1 && n <= rt->size, RF_EUSAGE,
+              "RANKFLOW_FAKE_NODES=%s: want a count of nodes in 1..%d", fake,
+              rt->size);
+    *node = (int)((long)rt->rank * n / rt->size);
+    return RF_OK;
+  }
+  /* Called right after the ranks met at start-up: the collectives below
+   * find everyone there and do not spin. */
+  MPI_Comm shm;
+  RF_CHECK_MPI(MPI_Comm_split_type(rt->comm, MPI_COMM_TYPE_SHARED, rt->rank,
+                                   MPI_INFO_NULL, &shm));
+  int rc = MPI_Allreduce(&rt->rank, node, 1, MPI_INT, MPI_MIN, shm);
+  MPI_Comm_free(&shm);
+  if (rc != MPI_SUCCESS) return rf__error_mpi(rc, "MPI_Allreduce(node)");
+  return RF_OK;
+}
