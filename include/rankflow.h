@@ -425,6 +425,20 @@ RF_API MPI_Comm rf_ctx_comm(const rf_ctx *ctx);
 RF_API int rf_ctx_comm_rank(const rf_ctx *ctx);
 RF_API int rf_ctx_comm_size(const rf_ctx *ctx);
 
+/* The task's own flow, for subtasks: rf_submit, rf_map, rf_future_wait,
+ * rf_futures_wait, rf_future_result, rf_future_cancel and release work on
+ * it as on the flow's (rf_as_completed does not, on a worker). Subtasks
+ * are scheduled by rank 0 like any task; their arguments may not hold
+ * futures. A task that waits on subtasks gives its rank back while it
+ * waits: the rank runs that task's own subtasks in the meantime (inside
+ * the wait, on the same thread; at one rank, inline), never unrelated
+ * work, so a single worker, or one rank, completes any nesting up to 32
+ * waits deep. When a task's attempt ends (returns, fails, is retried or
+ * cancelled), its unfinished subtasks are cancelled; the handles it holds
+ * are valid until it returns. I/O tasks and parallel tasks cannot submit
+ * (RF_ESTATE). Ranks: task. */
+RF_API rf_flow *rf_ctx_flow(rf_ctx *ctx);
+
 /* Collective over the task's communicator: 1 when every member passed a
  * non-zero ok, else 0 (also on an MPI error). Waits without spinning.
  * Width 1: returns ok at once. Ranks: task (every member). */

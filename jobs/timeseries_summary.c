@@ -30,6 +30,8 @@ typedef struct {
   int64_t seed;
   rf_timeseries *plan; /* from the flags (or, with --input, the file) */
   double t0;
+  int as_task;
+  rf_task *summary_task;
 } config;
 
 static double now(void) {
@@ -80,6 +82,10 @@ static rf_status check(void *user, char *err, size_t errlen) {
       snprintf(err, errlen, "--write-data and --input cannot be used together");
       return RF_EUSAGE;
     }
+    if (cfg->as_task) {
+      snprintf(err, errlen, "--as-task and --input cannot be used together");
+      return RF_EUSAGE;
+    }
     if (access(cfg->input, R_OK) != 0) {
       snprintf(err, errlen, "--input: cannot read '%s': %s", cfg->input,
                strerror(errno));
@@ -88,6 +94,12 @@ static rf_status check(void *user, char *err, size_t errlen) {
     return RF_OK; /* the plan comes from the file, on rank 0 */
   }
   if (cfg->seed == SEED_UNSET) cfg->seed = DEFAULT_SEED;
+  if (cfg->as_task && cfg->write_data != NULL) {
+    /* Writing needs every rank in collective steps, which only the flow
+     * itself can call. */
+    snprintf(err, errlen, "--as-task and --write-data cannot be used together");
+    return RF_EUSAGE;
+  }
   if (cfg->write_data != NULL && (e = creatable(cfg->write_data)) != 0) {
     snprintf(err, errlen, "--write-data: cannot create '%s': %s",
              cfg->write_data, strerror(e));
@@ -102,6 +114,51 @@ static rf_status check(void *user, char *err, size_t errlen) {
   return RF_OK;
 }
 
+/* --as-task: the origin story's shape, a flow of one task that fans the
+ * summary out over the same job from inside (subtasks) and returns the
+ * frame. The argument is the plan's parameters. */
+static rf_status summary_task(rf_ctx *ctx) {
+  const rf_value *a = rf_ctx_arg(ctx);
+  const char *p[4];
+  int64_t seed = 0;
+  for (int i = 0; i < 4; i++) {
+    if (rf_value_get_string(rf_value_item(a, (size_t)i), &p[i], NULL) != RF_OK) {
+      return rf_ctx_fail(ctx, RF_FAIL_PERMANENT, "malformed argument");
+    }
+  }
+  (void)rf_value_get_int(rf_value_item(a, 4), &seed);
+  rf_timeseries *ts;
+  rf_frame *frame;
+  if (rf_timeseries_plan(p[0], p[1], p[2], p[3], (uint64_t)seed, &ts) != RF_OK) {
+    return rf_ctx_fail(ctx, RF_FAIL_PERMANENT, "plan: %s", rf_last_error());
+  }
+  rf_status st = rf_timeseries_summary(rf_ctx_flow(ctx), ts, NULL, &frame);
+  rf_timeseries_free(ts);
+  if (st != RF_OK) {
+    return rf_ctx_fail(ctx, RF_FAIL_PERMANENT, "summary: %s", rf_last_error());
+  }
+  rf_ctx_return(ctx, rf_value_frame(frame));
+  return RF_OK;
+}
+
+/* The summary frame computed by one task (--as-task). */
+static rf_status summary_as_task(rf_flow *flow, config *cfg, rf_frame **out) {
+  rf_value *arg = rf_value_list();
+  for (int i = 0; i < 4; i++) rf_value_list_append(arg, rf_value_string(cfg->param[i]));
+  rf_value_list_append(arg, rf_value_int(cfg->seed));
+  rf_future *f;
+  const rf_value *v;
+  const rf_frame *frame;
+  rf_status st = rf_submit(flow, cfg->summary_task, arg, &f);
+  if (st != RF_OK) return st;
+  st = rf_future_result(f, &v);
+  if (st == RF_OK) st = rf_value_get_frame(v, &frame);
+  if (st == RF_OK && (*out = rf_frame_copy(frame)) == NULL) st = RF_ENOMEM;
+  if (st != RF_OK) rf_log(RF_LOG_ERROR, "%s", rf_last_error());
+  rf_future_release(f);
+  return st;
+}
+
 static rf_status flow(rf_flow *flow, void *user) {
   config *cfg = user;
   rf_status st;
@@ -111,7 +168,8 @@ static rf_status flow(rf_flow *flow, void *user) {
   }
   rf_timeseries_io io = {cfg->write_data, cfg->input};
   rf_frame *frame;
-  st = rf_timeseries_summary(flow, cfg->plan, &io, &frame);
+  st = cfg->as_task ? summary_as_task(flow, cfg, &frame)
+                    : rf_timeseries_summary(flow, cfg->plan, &io, &frame);
   if (st != RF_OK) return st;
   if (rf_frame_print(frame, stdout) != RF_OK) {
     rf_frame_free(frame);
@@ -148,7 +206,7 @@ static rf_status flow(rf_flow *flow, void *user) {
 
 int main(int argc, char **argv) {
   config cfg = {{defaults[0], defaults[1], defaults[2], defaults[3]},
-                "timeseries_summary.h5", NULL, NULL, SEED_UNSET, NULL, now()};
+                "timeseries_summary.h5", NULL, NULL, SEED_UNSET, NULL, now(), 0, NULL};
   const rf_option options[] = {
       {"start", RF_OPT_STRING, &cfg.param[0], "DATE",
        "first date: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", NULL, 0, 0},
@@ -168,6 +226,9 @@ int main(int argc, char **argv) {
       {"input", RF_OPT_STRING, &cfg.input, "FILE",
        "summarise a file written by --write-data instead of generating",
        NULL, 0, 0},
+      {"as-task", RF_OPT_FLAG, &cfg.as_task, NULL,
+       "run the summary as one task that fans out over the job itself "
+       "(the origin story's shape); the same frame", NULL, 0, 0},
       {NULL, 0, NULL, NULL, NULL, NULL, 0, 0}};
   /* What changes the tasks' results or the data file (not --output: the
    * frame is written by the flow, after the tasks). */
@@ -185,7 +246,9 @@ int main(int argc, char **argv) {
     rf_timeseries_free(cfg.plan);
     return code;
   }
-  if (rf_timeseries_register(rt) != RF_OK) {
+  if (rf_timeseries_register(rt) != RF_OK ||
+      rf_task_register(rt, "timeseries_summary.as_task", summary_task, NULL,
+                       &cfg.summary_task) != RF_OK) {
     fprintf(stderr, "timeseries_summary: %s\n", rf_last_error());
   }
   code = rf_run(rt, flow, &cfg);

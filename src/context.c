@@ -17,6 +17,7 @@
 
 struct rf_ctx {
   rf_runtime *rt;
+  rf_flow flow; /* for subtasks: rf_ctx_flow */
   const rf_task *task;
   uint64_t id, key;
   int attempt;
@@ -45,6 +46,11 @@ const rf_value *rf_ctx_arg(const rf_ctx *ctx) { return ctx->arg; }
 int rf_ctx_attempt(const rf_ctx *ctx) { return ctx->attempt; }
 const char *rf_ctx_key(const rf_ctx *ctx) { return ctx->keytext; }
 int rf_ctx_rank(const rf_ctx *ctx) { return ctx->rt->rank; }
+rf_flow *rf_ctx_flow(rf_ctx *ctx) { return &ctx->flow; }
+uint64_t rf__ctx_id(const rf_ctx *ctx) { return ctx->id; }
+int rf__ctx_may_nest(const rf_ctx *ctx) {
+  return !ctx->task->opts.io && ctx->team.size == 1;
+}
 MPI_Comm rf_ctx_comm(const rf_ctx *ctx) { return ctx->team.comm; }
 int rf_ctx_comm_rank(const rf_ctx *ctx) { return ctx->team.rank; }
 int rf_ctx_comm_size(const rf_ctx *ctx) { return ctx->team.size; }
@@ -143,6 +149,8 @@ rf_status rf__attempt_run(rf_runtime *rt, const rf_task *task, uint64_t id,
   rf_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
   ctx.team = team ? *team : (rf_team){MPI_COMM_SELF, 0, 1};
+  ctx.flow.rt = rt;
+  ctx.flow.ctx = &ctx;
   ctx.rt = rt;
   ctx.task = task;
   ctx.id = id;

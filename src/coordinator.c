@@ -158,9 +158,9 @@ rf_status rf__coord_cancel_remote(rf_coord *co, rf_future *f) {
   return st == RF_OK ? RF_OK : fatal(co, st);
 }
 
-/* Send worker w up to max tasks of a lane in one message. */
+/* Send worker w up to max tasks of queue q (of lane) in one message. */
 static rf_status send_batch(rf_coord *co, rf_worker_slot *w, uint32_t max,
-                            int lane) {
+                            rf_lane *q, int lane) {
   rf_buf b = {0};
   msgpack_packer pk;
   uint32_t count = 0;
@@ -172,7 +172,7 @@ static rf_status send_batch(rf_coord *co, rf_worker_slot *w, uint32_t max,
   uint32_t report_start = lane == RF_LANE_CPU && max == 1;
   while (count < max && b.len < RF_BATCH_BYTES) {
     rf_future *f;
-    rf_status st = rf__sched_take(co, lane, w->rank, RF_STATE_SCHEDULED, &f);
+    rf_status st = rf__sched_take_q(co, q, w->rank, RF_STATE_SCHEDULED, &f);
     if (st != RF_OK) {
       rf__buf_free(&b);
       return st;
@@ -217,18 +217,23 @@ static rf_status dispatch(rf_coord *co) {
   RF_CHECK(rf__par_dispatch(co));
   for (int i = 0; i < co->nworkers; i++) {
     rf_worker_slot *w = &co->workers[i];
-    /* Members of a parallel task, or held for one, take no CPU work. */
+    /* Members of a parallel task, or held for one, take no CPU work. A
+     * worker whose task waits on subtasks has that capacity back, for
+     * those subtasks only (nested.c picks the queue). */
     for (; w->par == 0 && !w->reserved;) {
-      rf_future *head = rf__sched_peek(co, RF_LANE_CPU);
+      rf_lane *q = rf__nest_queue_for(co, w);
+      rf_future *head = q ? rf__sched_peek_q(co, q) : NULL;
       if (head == NULL) break;
-      uint32_t n = rf__sched_batch_size(co, w, co->reg->tasks[head->task]->avg_ns);
+      uint32_t n = rf__sched_batch_size(
+          co, w->inflight - (uint32_t)w->nblocked, w->batch, q->n,
+          co->reg->tasks[head->task]->avg_ns);
       if (n == 0) break;
-      RF_CHECK(send_batch(co, w, n, RF_LANE_CPU));
+      RF_CHECK(send_batch(co, w, n, q, RF_LANE_CPU));
     }
     uint32_t n = w->io_inflight < slots ? slots - w->io_inflight : 0;
     if (n > io_share) n = io_share;
     if (n > 0 && rf__sched_peek(co, RF_LANE_IO) != NULL) {
-      RF_CHECK(send_batch(co, w, n, RF_LANE_IO));
+      RF_CHECK(send_batch(co, w, n, &co->ready[RF_LANE_IO], RF_LANE_IO));
     }
   }
   return RF_OK;
@@ -292,6 +297,11 @@ static rf_status on_message(rf_coord *co, int src, int tag) {
       break;
     case RF_TAG_PAR_DONE:
       return rf__par_on_done(co, src, &r);
+    case RF_TAG_SUBMIT:
+    case RF_TAG_SUBCANCEL:
+    case RF_TAG_BLOCK:
+    case RF_TAG_UNBLOCK:
+      return rf__nest_on_message(co, src, tag, &r);
     case RF_TAG_STARTED: {
       uint32_t n;
       uint64_t id;

@@ -91,6 +91,7 @@ static void clear_phase(rf_future *f) {
 
 static void destroy(rf_future *f) {
   slot_give(f->co, f->slot);
+  rf__nest_free(f);
   clear_phase(f);
   rf__free(f->error);
   rf__free(f->keytext);
@@ -243,6 +244,9 @@ void rf__future_end(rf_future *f, rf_state st, const char *error,
       rf__future_unref(down); /* the upstream's reference */
     }
     rf__free(e.deps);
+    /* Subtasks and parents: the handle's rank hears of the end, a parent's
+     * subtasks are cancelled (nested.c). */
+    if (u->nest != NULL) rf__nest_ended(co, u);
     /* A dependent ended here also loses the reference its upstream held,
      * which the loop above kept. The live reference goes unless a queue
      * still holds the future (the queue drops it on pop). */
@@ -300,9 +304,34 @@ static void pump_if_due(rf_coord *co) {
   (void)rf__coord_progress(co, NULL, NULL, 0);
 }
 
+static rf_status submit(rf_coord *co, const rf_task *task, rf_value *arg,
+                        const uint8_t *bytes, size_t len, rf_future *parent,
+                        int client, uint64_t token, rf_future **out);
+
 rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
                     rf_future **out) {
-  rf_coord *co = flow->rt->co;
+  if (flow->ctx != NULL) return rf__nest_submit(flow, task, arg, out);
+  return submit(flow->rt->co, task, arg, NULL, 0, NULL, 0, 0, out);
+}
+
+rf_status rf__submit_from(rf_coord *co, const rf_task *task, rf_value *arg,
+                          rf_future *parent, rf_future **out) {
+  return submit(co, task, arg, NULL, 0, parent, 0, 0, out);
+}
+
+rf_status rf__submit_encoded(rf_coord *co, const rf_task *task,
+                             const uint8_t *bytes, size_t len,
+                             rf_future *parent, int client, uint64_t token,
+                             rf_future **out) {
+  return submit(co, task, NULL, bytes, len, parent, client, token, out);
+}
+
+/* Submit task on arg (a value, taken) or on bytes already encoded without
+ * futures; a subtask names its parent, and the rank (client) holding its
+ * handle under token. */
+static rf_status submit(rf_coord *co, const rf_task *task, rf_value *arg,
+                        const uint8_t *bytes, size_t len, rf_future *parent,
+                        int client, uint64_t token, rf_future **out) {
   rf_future *f = NULL;
   rf_status st;
   size_t nfut = 0;
@@ -350,7 +379,11 @@ rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
   msgpack_packer pk;
   co->scratch.len = 0;
   rf__buf_packer(&co->scratch, &pk);
-  RF_CHECK_GOTO(rf__value_pack(&pk, arg, RF_PACK_KEY, &nfut), st, fail_slot);
+  if (bytes != NULL) {
+    RF_CHECK_GOTO(rf__buf_append(&co->scratch, bytes, len), st, fail_slot);
+  } else {
+    RF_CHECK_GOTO(rf__value_pack(&pk, arg, RF_PACK_KEY, &nfut), st, fail_slot);
+  }
   if (co->scratch.oom) {
     st = rf__error(RF_ENOMEM, "encoding the argument of %s", task->name);
     goto fail_slot;
@@ -362,6 +395,9 @@ rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
   }
   f->key = XXH3_64bits_withSeed(co->scratch.data, co->scratch.len,
                                 task->name_hash);
+  if (parent != NULL) {
+    RF_CHECK_GOTO(rf__nest_adopt(co, parent, f, client, token), st, fail_slot);
+  }
   if (co->journal != NULL) {
     /* Finished in an earlier run: resolved now, never sent, its upstream
      * futures not waited for. */
@@ -423,6 +459,7 @@ fail_slot:
   slot_give(co, f->slot);
 fail_free:
   rf__blob_free(&f->u.live.arg);
+  rf__nest_free(f);
   rf__free(f);
 fail:
   rf_value_free(arg);
@@ -472,6 +509,10 @@ void rf_futures_release(rf_future **futures, size_t n) {
 }
 
 void rf_future_release(rf_future *f) {
+  if (f != NULL && f->co == NULL) { /* a subtask's handle on a worker */
+    rf__nest_client_release(f);
+    return;
+  }
   if (f == NULL || !(f->flags & RF_FUT_HELD)) return;
   f->flags &= (uint8_t)~RF_FUT_HELD;
   rf__future_unref(f);
@@ -492,6 +533,7 @@ rf_status rf_future_wait(rf_future *f, double timeout) {
   if (timeout >= 0 && timeout < 3.2e8) {
     deadline = rf__mono_ns() + (uint64_t)(timeout * 1e9) + 1;
   }
+  if (f->co == NULL) return rf__nest_wait(f, deadline);
   return rf__coord_progress(f->co, is_final, f, deadline);
 }
 
@@ -536,7 +578,8 @@ const char *rf_future_key(const rf_future *cf) {
   rf_future *f = (rf_future *)cf; /* the text is a cache */
   if (f->keytext == NULL) {
     char buf[96];
-    rf__key_format(f->co->reg->tasks[f->task]->name, f->key, buf, sizeof buf);
+    const rf_registry *reg = f->co ? f->co->reg : rf__nest_registry();
+    rf__key_format(reg->tasks[f->task]->name, f->key, buf, sizeof buf);
     f->keytext = rf__strdup(buf);
     if (f->keytext == NULL) return "(out of memory)";
   }
@@ -555,7 +598,10 @@ void rf_future_times(const rf_future *f, double *submitted, double *started,
 
 rf_status rf_future_cancel(rf_future *f) {
   rf_coord *co = f->co;
+  if (co == NULL) return rf__nest_client_cancel(f);
   if (rf__state_final((rf_state)f->state)) return RF_OK;
+  /* Its subtasks first: a task waiting on them wakes up to its flag. */
+  rf__nest_attempt_ended(co, f);
   f->flags |= RF_FUT_CANCEL;
   if (f->state == RF_STATE_PENDING) {
     /* Queued (ready or waiting for a retry) or waiting on upstreams: it
@@ -586,6 +632,10 @@ static void watcher_push(rf_as_completed *it, rf_future *f) {
 rf_status rf_as_completed_create(rf_flow *flow, rf_future **futures, size_t n,
                                  rf_as_completed **out) {
   *out = NULL;
+  if (flow->ctx != NULL && flow->rt->rank != 0) {
+    return rf__error(RF_ESTATE, "rf_as_completed in a task on a worker: "
+                     "wait on the futures instead");
+  }
   rf_as_completed *it = rf__calloc(1, sizeof *it);
   if (it == NULL) return rf__error(RF_ENOMEM, "as-completed iterator");
   it->done = rf__calloc(n ? n : 1, sizeof *it->done);

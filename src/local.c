@@ -14,20 +14,36 @@
 rf_status rf__local_run_one(rf_coord *co, int *ran) {
   rf_future *f;
   *ran = 0;
-  RF_CHECK(rf__sched_take(co, RF_LANE_CPU, 0, RF_STATE_RUNNING, &f));
+  /* Inside a task that waits on its subtasks, only those run here: the
+   * waiting task never sits behind unrelated work. */
+  rf_lane *q = &co->ready[RF_LANE_CPU];
+  if (co->nlocal > 0) {
+    rf_future *waiting = co->local[co->nlocal - 1];
+    if (waiting->nest == NULL || co->nlocal >= RF_NEST_MAX) return RF_OK;
+    q = &waiting->nest->ready;
+  }
+  RF_CHECK(rf__sched_take_q(co, q, 0, RF_STATE_RUNNING, &f));
   if (f == NULL) return RF_OK;
   *ran = 1;
+  co->local[co->nlocal++] = f;
   rf_attempt_result res;
   memset(&res, 0, sizeof res);
-  res.payload = co->rbuf; /* reuse one buffer for every inline attempt */
+  /* One buffer serves every inline attempt; a subtask run inside this
+   * attempt's wait finds it taken and uses its own. */
+  res.payload = co->rbuf;
+  memset(&co->rbuf, 0, sizeof co->rbuf);
   rf_status st = rf__attempt_run(co->rt, co->reg->tasks[f->task],
                                  rf__future_id(f), f->key, f->attempts,
                                  rf__blob_data(&f->u.live.arg),
                                  f->u.live.arg.len, NULL, NULL, NULL, &res);
-  co->rbuf = res.payload;
-  RF_CHECK(st);
-  return rf__sched_outcome(co, f, res.outcome, co->rbuf.data, co->rbuf.len,
-                           res.t0, res.t1);
+  co->nlocal--;
+  if (st == RF_OK) {
+    st = rf__sched_outcome(co, f, res.outcome, res.payload.data,
+                           res.payload.len, res.t0, res.t1);
+  }
+  if (co->rbuf.data == NULL) co->rbuf = res.payload;
+  else rf__buf_free(&res.payload);
+  return st;
 }
 
 static rf_status io_ended(void *user, uint64_t id, rf_outcome outcome,

@@ -358,6 +358,7 @@ struct rf_future {
   char *keytext;          /* "name-hex", built on first rf_future_key */
   rf_future *next;        /* ready queue link */
   rf_as_completed *watcher;
+  struct rf_nest *nest;   /* subtask or parent of subtasks (nested.c) */
 };
 struct rf_deps {
   uint32_t n, cap;
@@ -434,6 +435,7 @@ rf_status rf__report_finish(rf_report *r, const rf_runtime *rt,
                             int exit_code);
 
 /* ---- coordinator.c: rank 0 ---------------------------------------------- */
+#define RF_NEST_MAX 32 /* tasks waiting inside one another's waits, per rank */
 typedef struct {
   int rank;
   uint32_t inflight;      /* tasks sent and not reported */
@@ -442,6 +444,8 @@ typedef struct {
   int node;               /* from the start-up layout */
   int par;                /* member of parallel run par - 1; 0: none */
   int reserved;           /* held for the parallel task at its lane's head */
+  int nblocked;           /* tasks on it waiting on subtasks */
+  rf_future *blocked[RF_NEST_MAX]; /* innermost last (each holds a ref) */
 } rf_worker_slot;
 
 /* Ready tasks wait in one of three lanes: CPU tasks go out in batches
@@ -467,6 +471,7 @@ typedef struct {
 
 struct rf_flow {
   rf_runtime *rt;
+  rf_ctx *ctx; /* a task's own flow (rf_ctx_flow): submits subtasks */
 };
 
 struct rf_coord {
@@ -499,6 +504,10 @@ struct rf_coord {
   rf_par_run *par;     /* parallel tasks running, by index */
   size_t npar, nparlive;
   rf_future *reserved_for; /* the parallel task workers are held for */
+  rf_future **nest_parents; /* parents with ready subtasks (each a ref) */
+  size_t nnest_parents, capnest_parents;
+  rf_future *local[RF_NEST_MAX]; /* one rank: tasks running inline */
+  int nlocal;
   uint64_t from_journal; /* tasks resolved from it */
   uint64_t rng;
   unsigned since_poll;
@@ -545,9 +554,15 @@ int rf__coord_finish_flow(rf_coord *co, rf_status flow_status);
  * its live reference until it is popped). */
 void rf__sched_ready(rf_future *f);
 /* The next ready task of a lane that has not ended, taken off the queue
- * (pop) or left at its head (peek); NULL if none. */
+ * (pop) or left at its head (peek); NULL if none. The _q forms take a
+ * queue (a lane, or a parent's ready subtasks). */
 rf_future *rf__sched_pop(rf_coord *co, int lane);
 rf_future *rf__sched_peek(rf_coord *co, int lane);
+rf_future *rf__sched_peek_q(rf_coord *co, rf_lane *q);
+/* Append f to queue q (the queue holds f's live reference). */
+void rf__sched_enqueue(rf_lane *q, rf_future *f);
+rf_status rf__sched_take_q(rf_coord *co, rf_lane *q, int rank, rf_state state,
+                           rf_future **out);
 /* The next task of a lane, its argument resolved (rf__sched_prepare),
  * marked as an attempt on rank in state (scheduled, or running with its
  * start time); *out = NULL when the lane is empty. */
@@ -565,7 +580,8 @@ uint64_t rf__sched_next_wake(rf_coord *co, uint64_t deadline);
 rf_status rf__sched_prepare(rf_coord *co, rf_future *f);
 /* How many tasks the next batch for worker w may hold (0: none now), from
  * the head task's measured duration avg_ns (0: unknown). */
-uint32_t rf__sched_batch_size(rf_coord *co, const rf_worker_slot *w,
+uint32_t rf__sched_batch_size(rf_coord *co, uint32_t inflight,
+                              uint32_t last_batch, size_t nready,
                               double avg_ns);
 /* An attempt ended (from a worker or inline): complete, retry after the
  * policy's delay, or fail the task. payload is the encoded result or
@@ -610,8 +626,66 @@ rf_status rf__attempt_run(rf_runtime *rt, const rf_task *task, uint64_t id,
  * it cannot be encoded. */
 rf_status rf__attempt_note(rf_attempt_result *res, rf_outcome outcome,
                            const char *msg);
+/* The running attempt's future id; whether it may submit subtasks (not
+ * an I/O task, not a parallel one). */
+uint64_t rf__ctx_id(const rf_ctx *ctx);
+int rf__ctx_may_nest(const rf_ctx *ctx);
 /* "name-0123456789abcdef" into buf (at least 80 bytes). */
 void rf__key_format(const char *name, uint64_t key, char *buf, size_t len);
+
+/* ---- nested.c: tasks that submit tasks -------------------------------- */
+/* Rank 0's record of a subtask and of a parent of subtasks. */
+typedef struct rf_nest {
+  rf_future *parent;  /* the task that submitted it (weak), or NULL */
+  uint64_t token;     /* the submitter's handle of it */
+  int client;         /* rank holding that handle (0: rank 0 itself) */
+  rf_future **kids;   /* its subtasks not ended (each holds a reference) */
+  uint32_t nkids, capkids;
+  rf_lane ready;      /* its ready CPU subtasks */
+  int listed;         /* in the coordinator's list of parents with ready kids */
+} rf_nest;
+/* Rank 0: submit a subtask of parent (future.c): from a value (one rank),
+ * or from encoded bytes a worker sent (client: its rank, token: its name
+ * for the handle). */
+rf_status rf__submit_from(rf_coord *co, const rf_task *task, rf_value *arg,
+                          rf_future *parent, rf_future **out);
+rf_status rf__submit_encoded(rf_coord *co, const rf_task *task,
+                             const uint8_t *bytes, size_t len,
+                             rf_future *parent, int client, uint64_t token,
+                             rf_future **out);
+/* Rank 0: set f's parent (client: rank holding the handle, token its
+ * name there) before f is queued. */
+rf_status rf__nest_adopt(rf_coord *co, rf_future *parent, rf_future *f,
+                         int client, uint64_t token);
+/* Queue a ready subtask under its parent (1), or 0 when f is not one. */
+int rf__nest_ready(rf_coord *co, rf_future *f);
+/* The queue a worker takes CPU work from: its innermost blocked parent's
+ * subtasks, else the flow's ready tasks, else any parent's subtasks. */
+rf_lane *rf__nest_queue_for(rf_coord *co, const rf_worker_slot *w);
+/* An attempt of f ended: its subtasks of that attempt are cancelled. */
+void rf__nest_attempt_ended(rf_coord *co, rf_future *f);
+/* f has ended: tell the rank holding its handle, leave the parent. */
+void rf__nest_ended(rf_coord *co, rf_future *f);
+void rf__nest_free(rf_future *f);
+/* Messages from workers: SUBMIT, SUBCANCEL, BLOCK, UNBLOCK. */
+rf_status rf__nest_on_message(rf_coord *co, int src, int tag, rf_reader *r);
+/* Worker and inline side: submit from a task's flow; wait in a task. */
+rf_status rf__nest_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
+                          rf_future **out);
+rf_status rf__nest_wait(rf_future *f, uint64_t deadline);
+/* Worker: a subtask's end [token, state, attempts, key, payload]. */
+rf_status rf__nest_on_done(rf_runtime *rt, rf_reader *r);
+/* Worker: drop the handles a finished task left (task id). */
+void rf__nest_task_done(uint64_t task_id);
+void rf__nest_client_release(rf_future *f);
+rf_status rf__nest_client_cancel(rf_future *f);
+const rf_registry *rf__nest_registry(void);
+/* Worker (worker.c): the loop a task waiting on subtasks re-enters, and
+ * a message to rank 0 from inside a task. task 0 in rf__nest_task_done
+ * drops every handle. */
+rf_status rf__worker_wait(rf_runtime *rt, uint64_t parent, int (*done)(void *),
+                          void *user, uint64_t deadline);
+rf_status rf__worker_send(int tag, rf_buf *msg);
 
 /* ---- journal.c: finished tasks on disk, for resuming ----------------- */
 /* Open (or create) the journal at path for flow with identity (a map);
@@ -695,7 +769,12 @@ enum {
   RF_TAG_DRAIN = 8,    /* 0 -> w: hand back unstarted tasks */
   RF_TAG_STEP = 9,     /* 0 -> w: run a collective step */
   RF_TAG_PAR = 10,     /* 0 -> w: run a parallel task as one member */
-  RF_TAG_PAR_DONE = 11 /* w -> 0: a member's outcome */
+  RF_TAG_PAR_DONE = 11, /* w -> 0: a member's outcome */
+  RF_TAG_SUBMIT = 12,  /* w -> 0: a running task submits a subtask */
+  RF_TAG_SUBDONE = 13, /* 0 -> w: a subtask ended */
+  RF_TAG_SUBCANCEL = 14, /* w -> 0: cancel a subtask */
+  RF_TAG_BLOCK = 15,   /* w -> 0: a task waits on subtasks (capacity back) */
+  RF_TAG_UNBLOCK = 16  /* w -> 0: it goes on */
 };
 /* Non-blocking sends whose buffers the queue keeps until done. */
 rf_status rf__sendq_create(MPI_Comm comm, rf_sendq **out);

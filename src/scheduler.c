@@ -113,7 +113,11 @@ int rf__sched_lane(const rf_coord *co, const rf_future *f) {
 
 void rf__sched_ready(rf_future *f) {
   rf_coord *co = f->co;
-  rf_lane *q = &co->ready[rf__sched_lane(co, f)];
+  if (rf__nest_ready(co, f)) return; /* a subtask: under its parent */
+  rf__sched_enqueue(&co->ready[rf__sched_lane(co, f)], f);
+}
+
+void rf__sched_enqueue(rf_lane *q, rf_future *f) {
   f->flags |= RF_FUT_QUEUED;
   f->next = NULL;
   if (q->tail) q->tail->next = f;
@@ -131,13 +135,17 @@ static rf_future *unqueue(rf_lane *q) {
   return f;
 }
 
-rf_future *rf__sched_peek(rf_coord *co, int lane) {
-  rf_lane *q = &co->ready[lane];
+rf_future *rf__sched_peek_q(rf_coord *co, rf_lane *q) {
+  (void)co;
   /* A task cancelled while queued is dropped when it comes to the front. */
   while (q->head != NULL && rf__state_final((rf_state)q->head->state)) {
     rf__future_unref(unqueue(q));
   }
   return q->head;
+}
+
+rf_future *rf__sched_peek(rf_coord *co, int lane) {
+  return rf__sched_peek_q(co, &co->ready[lane]);
 }
 
 rf_future *rf__sched_pop(rf_coord *co, int lane) {
@@ -146,9 +154,14 @@ rf_future *rf__sched_pop(rf_coord *co, int lane) {
 
 rf_status rf__sched_take(rf_coord *co, int lane, int rank, rf_state state,
                          rf_future **out) {
+  return rf__sched_take_q(co, &co->ready[lane], rank, state, out);
+}
+
+rf_status rf__sched_take_q(rf_coord *co, rf_lane *q, int rank, rf_state state,
+                           rf_future **out) {
   *out = NULL;
   for (;;) {
-    rf_future *f = rf__sched_pop(co, lane);
+    rf_future *f = rf__sched_peek_q(co, q) ? unqueue(q) : NULL;
     if (f == NULL) return RF_OK;
     rf_status st = rf__sched_prepare(co, f);
     if (st == RF_ETASK) continue; /* too large: failed, not sent */
@@ -185,14 +198,14 @@ rf_status rf__sched_prepare(rf_coord *co, rf_future *f) {
 
 /* ---- batch sizes -------------------------------------------------------- */
 
-uint32_t rf__sched_batch_size(rf_coord *co, const rf_worker_slot *w,
+uint32_t rf__sched_batch_size(rf_coord *co, uint32_t inflight,
+                              uint32_t last_batch, size_t nready,
                               double avg_ns) {
   int prefetch = avg_ns > 0 && avg_ns < PREFETCH_MAX_NS;
-  if (w->inflight > 0 && (!prefetch || w->inflight > w->batch)) return 0;
+  if (inflight > 0 && (!prefetch || inflight > last_batch)) return 0;
   double want = avg_ns > 0 ? BATCH_TARGET_NS / avg_ns : 1;
   if (want > BATCH_MAX) want = BATCH_MAX;
   if (want < 1) want = 1;
-  size_t nready = co->ready[RF_LANE_CPU].n;
   size_t fair = (nready + (size_t)co->nworkers - 1) / (size_t)co->nworkers;
   if (fair < 1) fair = 1;
   return (uint32_t)(want < (double)fair ? want : (double)fair);
@@ -226,6 +239,7 @@ rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
   const rf_task *task = co->reg->tasks[f->task];
   f->t_start = t0;
   measure(co, f, t0, t1);
+  if (outcome != RF_OUTCOME_NOTRUN) rf__nest_attempt_ended(co, f);
   if (outcome != RF_OUTCOME_OK) {
     RF_CHECK(rf__read_message(payload, len, msg, sizeof msg));
   }

@@ -31,6 +31,16 @@ typedef struct {
   size_t arglen;
 } wtask;
 
+/* A task running on this rank: a copy (its batch may be freed while a
+ * task waiting on subtasks lets others run), linked to the one it runs
+ * inside, if any. */
+typedef struct frame {
+  wtask t;
+  int cancelled; /* rank 0 cancelled it */
+  int blocked;   /* it waited on subtasks: rank 0 was told (BLOCK) */
+  struct frame *prev;
+} frame;
+
 typedef struct batch {
   struct batch *next;
   rf_buf data;     /* the message the tasks' arguments point into */
@@ -67,8 +77,8 @@ typedef struct {
   uint32_t nresults;
   uint64_t first_result_ns, last_poll_ns;
   rf_attempt_result res;
-  const wtask *running;
-  int running_cancelled; /* rank 0 cancelled the running task */
+  struct frame *running; /* the task running, innermost of a stack */
+  int depth;             /* tasks waiting on subtasks, on this stack */
   rf_status probe_error; /* met while a task was running */
   int stop_code;      /* -1 until rank 0 says leave */
   int signalled;      /* signal kind already reported to rank 0 */
@@ -225,9 +235,8 @@ static void on_cancel(worker *w, uint64_t id) {
   for (pending_par *p = w->pars; p != NULL; p = p->next) {
     if (p->t.id == id) p->t.cancelled = 1;
   }
-  if (w->running != NULL && w->running->id == id) {
-    w->running_cancelled = 1;
-    return;
+  for (frame *fr = w->running; fr != NULL; fr = fr->prev) {
+    if (fr->t.id == id) fr->cancelled = 1;
   }
   for (batch *b = w->head; b != NULL; b = b->next) {
     for (uint32_t i = b->next_task; i < b->n; i++) {
@@ -389,6 +398,11 @@ static rf_status on_message(worker *w, int src, int tag) {
       return on_step(w);
     case RF_TAG_PAR:
       return on_par(w);
+    case RF_TAG_SUBDONE: {
+      rf_reader r;
+      rf__reader_init(&r, w->rbuf.data, w->rbuf.len);
+      return rf__nest_on_done(w->rt, &r);
+    }
     default:
       return rf__error(RF_ECODEC, "malformed message: tag %d", tag);
   }
@@ -429,10 +443,12 @@ static rf_status poll(worker *w, int *got) {
  * is kept for the main loop to report, and stops the task. */
 static int cancel_probe(void *user, uint64_t id) {
   worker *w = user;
-  int got;
-  (void)id;
+  int got, cancelled = 0;
   if (w->probe_error == RF_OK) w->probe_error = poll(w, &got);
-  return w->running_cancelled || w->stop_code >= 0 || w->probe_error != RF_OK;
+  for (frame *fr = w->running; fr != NULL; fr = fr->prev) {
+    if (fr->t.id == id) cancelled = fr->cancelled;
+  }
+  return cancelled || w->stop_code >= 0 || w->probe_error != RF_OK;
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -460,19 +476,22 @@ static rf_status run_one(worker *w, const wtask *t) {
     RF_CHECK(send_small(w, RF_TAG_STARTED, t->id));
   }
   const rf_task *task = rf__registry_at(&w->rt->reg, t->task);
-  w->running = t;
-  w->running_cancelled = 0;
-  rf_status st = rf__attempt_run(w->rt, task, t->id, t->key, (int)t->attempt,
-                                 t->arg, t->arglen, NULL, cancel_probe, w,
-                                 &w->res);
-  w->running = NULL;
+  frame fr = {*t, 0, 0, w->running};
+  w->running = &fr;
+  rf_status st = rf__attempt_run(w->rt, task, fr.t.id, fr.t.key,
+                                 (int)fr.t.attempt, fr.t.arg, fr.t.arglen,
+                                 NULL, cancel_probe, w, &w->res);
+  w->running = fr.prev;
+  rf__nest_task_done(fr.t.id); /* handles of subtasks it left behind */
+  /* It stopped waiting for good: rank 0 may send this rank any work. */
+  if (st == RF_OK && fr.blocked) st = send_small(w, RF_TAG_UNBLOCK, fr.t.id);
   RF_CHECK(st);
   if (w->probe_error != RF_OK) {
     st = w->probe_error;
     w->probe_error = RF_OK;
     return st;
   }
-  return add_result(w, t->id, w->res.outcome, w->res.payload.data,
+  return add_result(w, fr.t.id, w->res.outcome, w->res.payload.data,
                     w->res.payload.len, w->res.t0, w->res.t1);
 }
 
@@ -495,12 +514,13 @@ static rf_status run_pars(worker *w) {
                             "cancelled before it ran");
     } else if (st == RF_OK) {
       const rf_task *task = rf__registry_at(&w->rt->reg, p->t.task);
-      w->running = &p->t;
-      w->running_cancelled = 0;
+      frame fr = {p->t, 0, 0, w->running};
+      w->running = &fr;
       st = rf__attempt_run(w->rt, task, p->t.id, p->t.key, (int)p->t.attempt,
                            p->t.arg, p->t.arglen, &team, cancel_probe, w,
                            &w->res);
-      w->running = NULL;
+      w->running = fr.prev;
+      rf__nest_task_done(p->t.id);
       if (st == RF_OK && w->probe_error != RF_OK) {
         st = w->probe_error;
         w->probe_error = RF_OK;
@@ -559,6 +579,125 @@ static void check_signal(worker *w) {
   }
 }
 
+/* One round of the worker's loop: signals, steps, parallel tasks, one
+ * task, or a look for messages and a short wait. Returns -1 when the
+ * worker cannot go on (an error rank 0 cannot be told of). */
+static int round_once(worker *w, rf_backoff *bo) {
+  rf_status st;
+  int got = 0;
+  check_signal(w);
+  /* Steps run even on a rank that reported an error: every rank must
+   * meet in them, or rank 0 would wait forever. */
+  if (w->steps != NULL) {
+    st = run_steps(w);
+    if (st != RF_OK && report(w, st) != 0) return -1;
+    rf__backoff_reset(bo);
+    return 0;
+  }
+  /* Parallel tasks run even while draining (their members would wait
+   * for this one), but not after an error or a stop. */
+  if (w->pars != NULL && !w->broken && w->signalled != RF_SIGNAL_STOP) {
+    st = run_pars(w);
+    if (st != RF_OK && report(w, st) != 0) return -1;
+    rf__backoff_reset(bo);
+    return 0;
+  }
+  const wtask *t = NULL;
+  if (!w->broken && !w->draining && w->signalled != RF_SIGNAL_STOP &&
+      w->depth < RF_NEST_MAX) {
+    t = next_task(w);
+  }
+  if (t != NULL) {
+    st = run_one(w, t);
+    uint64_t now = rf__mono_ns();
+    if (st == RF_OK &&
+        (batch_done(w) || now - w->first_result_ns > RESULT_MAX_AGE_NS ||
+         w->results.len >= RF_BATCH_BYTES || w->depth > 0)) {
+      st = flush(w); /* a waiting task's subtasks report at once */
+    }
+    if (st == RF_OK && (batch_done(w) ||
+                        now - w->last_poll_ns > POLL_INTERVAL_NS)) {
+      st = poll(w, &got);
+    }
+    if (st != RF_OK && report(w, st) != 0) return -1;
+    rf__backoff_reset(bo);
+    return 0;
+  }
+  st = flush(w);
+  if (st == RF_OK) st = poll(w, &got);
+  if (st != RF_OK && report(w, st) != 0) return -1;
+  if (got) rf__backoff_reset(bo);
+  else rf__backoff_wait(bo, 0);
+  return 0;
+}
+
+/* The worker of this process, for tasks that wait on subtasks. */
+static worker *current;
+
+rf_status rf__worker_send(int tag, rf_buf *msg) {
+  if (current == NULL) {
+    rf__buf_free(msg);
+    return rf__error(RF_ESTATE, "not on a worker");
+  }
+  return rf__send(current->sendq, 0, tag, msg);
+}
+
+/* Unstarted tasks go back to rank 0 when a task starts waiting: they may
+ * be anyone's, and must not sit behind the wait. */
+static rf_status hand_back(worker *w) {
+  for (batch *b = w->head; b != NULL; b = b->next) {
+    for (; b->next_task < b->n; b->next_task++) {
+      RF_CHECK(add_note(w, b->tasks[b->next_task].id, RF_OUTCOME_NOTRUN,
+                        "handed back: a task waits on subtasks"));
+    }
+  }
+  return RF_OK;
+}
+
+rf_status rf__worker_wait(rf_runtime *rt, uint64_t parent, int (*done)(void *),
+                          void *user, uint64_t deadline) {
+  worker *w = current;
+  (void)rt;
+  RF_ENSURE(w != NULL && w->running != NULL && w->running->t.id == parent,
+            RF_ESTATE, "waiting on a subtask outside its task");
+  RF_ENSURE(w->depth < RF_NEST_MAX, RF_ESTATE,
+            "tasks wait inside one another more than %d deep", RF_NEST_MAX);
+  /* This rank's capacity goes back to rank 0 for the subtasks: it runs
+   * them here while the task waits (a loop inside the task's call, so
+   * MPI stays on this thread). Told once per task: between its waits it
+   * keeps the subtasks rank 0 sends, and runs them at its next wait. */
+  if (!w->running->blocked) {
+    RF_CHECK(hand_back(w));
+    RF_CHECK(send_small(w, RF_TAG_BLOCK, parent));
+    RF_CHECK(flush(w));
+    w->running->blocked = 1;
+  }
+  w->depth++;
+  rf_backoff bo;
+  rf__backoff_reset(&bo);
+  rf_status st = RF_OK;
+  while (!done(user)) {
+    if (w->stop_code >= 0 || rf__signal_requested() == RF_SIGNAL_STOP) {
+      st = rf__error(RF_ESTOPPED, "the job is stopping");
+      break;
+    }
+    if (w->broken) {
+      st = rf__error(RF_EPEER, "this rank failed while a task waited");
+      break;
+    }
+    if (deadline != 0 && rf__mono_ns() >= deadline) {
+      st = rf__error(RF_ETIMEDOUT, "timed out");
+      break;
+    }
+    if (round_once(w, &bo) != 0) {
+      st = rf__error(RF_EMPI, "this rank cannot reach rank 0");
+      break;
+    }
+  }
+  w->depth--;
+  return st;
+}
+
 int rf__worker_run(rf_runtime *rt) {
   worker w;
   memset(&w, 0, sizeof w);
@@ -572,51 +711,9 @@ int rf__worker_run(rf_runtime *rt) {
     rf__sendq_free(w.sendq);
     return -RF_EXIT_INTERNAL;
   }
+  current = &w;
   while (w.stop_code < 0) {
-    rf_status st;
-    int got = 0;
-    check_signal(&w);
-    /* Steps run even on a rank that reported an error: every rank must
-     * meet in them, or rank 0 would wait forever. */
-    if (w.steps != NULL) {
-      st = run_steps(&w);
-      if (st != RF_OK && report(&w, st) != 0) break;
-      rf__backoff_reset(&bo);
-      continue;
-    }
-    /* Parallel tasks run even while draining (their members would wait
-     * for this one), but not after an error or a stop. */
-    if (w.pars != NULL && !w.broken && w.signalled != RF_SIGNAL_STOP) {
-      st = run_pars(&w);
-      if (st != RF_OK && report(&w, st) != 0) break;
-      rf__backoff_reset(&bo);
-      continue;
-    }
-    const wtask *t = NULL;
-    if (!w.broken && !w.draining && w.signalled != RF_SIGNAL_STOP) {
-      t = next_task(&w);
-    }
-    if (t != NULL) {
-      st = run_one(&w, t);
-      uint64_t now = rf__mono_ns();
-      if (st == RF_OK &&
-          (batch_done(&w) || now - w.first_result_ns > RESULT_MAX_AGE_NS ||
-           w.results.len >= RF_BATCH_BYTES)) {
-        st = flush(&w);
-      }
-      if (st == RF_OK && (batch_done(&w) ||
-                          now - w.last_poll_ns > POLL_INTERVAL_NS)) {
-        st = poll(&w, &got);
-      }
-      if (st != RF_OK && report(&w, st) != 0) break;
-      rf__backoff_reset(&bo);
-      continue;
-    }
-    st = flush(&w);
-    if (st == RF_OK) st = poll(&w, &got);
-    if (st != RF_OK && report(&w, st) != 0) break;
-    if (got) rf__backoff_reset(&bo);
-    else rf__backoff_wait(&bo, 0);
+    if (round_once(&w, &bo) != 0) break;
   }
   /* Running I/O tasks are cancelled (a normal end has none left). */
   int stuck = rf__iopool_destroy(w.io, RF_IO_STOP_GRACE_S);
@@ -645,6 +742,8 @@ int rf__worker_run(rf_runtime *rt) {
   rf__buf_free(&w.rbuf);
   rf__buf_free(&w.results);
   rf__buf_free(&w.res.payload);
+  current = NULL;
+  rf__nest_task_done(0); /* every handle left */
   (void)stuck; /* a stuck slot's thread ends with the process */
   return w.stop_code >= 0 ? w.stop_code : -RF_EXIT_INTERNAL;
 }

@@ -7,6 +7,12 @@ endforeach()
 rf_add_test(test_flow_deferred RANKS 1 TIMEOUT 60)
 rf_add_test(test_flow_io RANKS 1 2 4 TIMEOUT 120 ARGS --io-slots 3)
 rf_add_test(test_flow_parallel RANKS 1 4 7 TIMEOUT 180)
+rf_add_test(test_flow_nested RANKS 1 2 4 TIMEOUT 120)
+add_test(NAME ts_as_task
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/ts_as_task.sh ${MPIEXEC_EXECUTABLE}
+          $<TARGET_FILE:timeseries_summary>)
+set_tests_properties(ts_as_task PROPERTIES TIMEOUT 180 LABELS "jobs"
+                     ENVIRONMENT "${RF_TEST_ENV}")
 add_test(NAME parallel_pi_job
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/parallel_pi.sh ${MPIEXEC_EXECUTABLE}
           $<TARGET_FILE:parallel_pi>)
