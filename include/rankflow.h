@@ -431,9 +431,11 @@ RF_API int rf_ctx_comm_size(const rf_ctx *ctx);
  * are scheduled by rank 0 like any task; their arguments may not hold
  * futures. A task that waits on subtasks gives its rank back while it
  * waits: the rank runs that task's own subtasks in the meantime (inside
- * the wait, on the same thread; at one rank, inline), never unrelated
- * work, so a single worker, or one rank, completes any nesting up to 32
- * waits deep. When a task's attempt ends (returns, fails, is retried or
+ * the wait, on the same thread; at one rank, inline), so a single worker,
+ * or one rank, completes any nesting up to 32 waits deep. Unstarted work
+ * the rank held goes back to rank 0 when the task first waits; only work
+ * already on its way then, and collective steps (every rank must take
+ * part), run inside the wait besides the task's own subtasks. When a task's attempt ends (returns, fails, is retried or
  * cancelled), its unfinished subtasks are cancelled; the handles it holds
  * are valid until it returns. I/O tasks and parallel tasks cannot submit
  * (RF_ESTATE). Ranks: task. */

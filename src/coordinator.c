@@ -82,6 +82,7 @@ void rf__coord_free(rf_coord *co) {
   if (rf__iopool_destroy(co->io, RF_IO_STOP_GRACE_S) != 0) return;
   rf__futures_free_all(co);
   rf__par_free(co);
+  rf__free(co->nest_parents); /* their references went with the futures */
   (void)rf__journal_close(co->journal); /* closed before, unless failing */
   rf__report_free(co->report);
   rf__sendq_free(co->sendq);
@@ -207,6 +208,19 @@ static rf_status send_batch(rf_coord *co, rf_worker_slot *w, uint32_t max,
 }
 
 static rf_status dispatch(rf_coord *co) {
+  if (co->stop == RF_SIGNAL_DRAIN) {
+    /* Draining: nothing new starts, but a running task that waits on its
+     * subtasks gets them, or it could never finish. */
+    for (int i = 0; i < co->nworkers; i++) {
+      rf_worker_slot *w = &co->workers[i];
+      rf_lane *q = w->nblocked > 0 ? rf__nest_queue_for(co, w) : NULL;
+      while (q != NULL && rf__sched_peek_q(co, q) != NULL &&
+             w->inflight - (uint32_t)w->nblocked == 0) {
+        RF_CHECK(send_batch(co, w, 1, q, RF_LANE_CPU));
+      }
+    }
+    return RF_OK;
+  }
   if (co->stop != RF_SIGNAL_NONE) return RF_OK;
   /* I/O tasks are spread evenly: each worker takes its share of what is
    * ready now, up to its free slots. */
@@ -279,7 +293,10 @@ static rf_status on_results(rf_coord *co, int src, rf_reader *r) {
     RF_ENSURE(outcome < RF_OUTCOME_COUNT_, RF_ECODEC,
               "malformed message: outcome %" PRIu64, outcome);
     RF_CHECK(owned(co, src, id, &f));
-    if (rf__sched_lane(co, f) == RF_LANE_IO) w->io_inflight--;
+    int lane = rf__sched_lane(co, f);
+    RF_ENSURE(lane != RF_LANE_PAR, RF_ECODEC, "malformed message: rank %d "
+              "reported a parallel task as a plain one", src);
+    if (lane == RF_LANE_IO) w->io_inflight--;
     else w->inflight--;
     RF_CHECK(rf__sched_outcome(co, f, (rf_outcome)outcome, payload, len, t0, t1));
   }
@@ -392,6 +409,10 @@ rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
     if (co->fatal != RF_OK) return co->fatal;
     RF_CHECK(check_signals(co));
     rf__progress_tick(&co->progress, co);
+    if (co->journal != NULL) {
+      rf_status jst = rf__journal_tick(co->journal);
+      if (jst != RF_OK) return fatal(co, jst);
+    }
     int progressed = rf__sched_release_retries(co);
     if (co->nworkers == 0) {
       if (co->stop != RF_SIGNAL_NONE) return rf__error(RF_ESTOPPED, "stopping");
@@ -451,8 +472,10 @@ static void drain(rf_coord *co) {
          rf__signal_requested() != RF_SIGNAL_STOP &&
          co->stop != RF_SIGNAL_STOP) {
     int got = 0;
-    rf_status st = co->nworkers > 0 ? poll_messages(co, &got)
-                                    : rf__local_io(co, &got);
+    rf_status st = co->nworkers > 0 ? dispatch(co) : RF_OK;
+    if (st == RF_OK) {
+      st = co->nworkers > 0 ? poll_messages(co, &got) : rf__local_io(co, &got);
+    }
     if (st != RF_OK) {
       (void)fatal(co, st);
       return;

@@ -395,9 +395,7 @@ static rf_status submit(rf_coord *co, const rf_task *task, rf_value *arg,
   }
   f->key = XXH3_64bits_withSeed(co->scratch.data, co->scratch.len,
                                 task->name_hash);
-  if (parent != NULL) {
-    RF_CHECK_GOTO(rf__nest_adopt(co, parent, f, client, token), st, fail_slot);
-  }
+  if (parent != NULL) RF_CHECK_GOTO(rf__nest_reserve(parent, f), st, fail_slot);
   if (co->journal != NULL) {
     /* Finished in an earlier run: resolved now, never sent, its upstream
      * futures not waited for. */
@@ -405,6 +403,7 @@ static rf_status submit(rf_coord *co, const rf_task *task, rf_value *arg,
     int hit = rf__journal_lookup(co->journal, f->key, &result, &st);
     if (st != RF_OK) goto fail_slot;
     if (hit) {
+      if (parent != NULL) rf__nest_adopt(parent, f, client, token);
       rf_value_free(arg);
       co->submitted++;
       co->unfinished++;
@@ -439,6 +438,7 @@ static rf_status submit(rf_coord *co, const rf_task *task, rf_value *arg,
       return st;
     }
   }
+  if (parent != NULL) rf__nest_adopt(parent, f, client, token);
   co->submitted++;
   co->unfinished++;
   f->refs++; /* live until the task ends */

@@ -58,9 +58,10 @@ void rf__group_cache_free(void) {
 }
 
 /* Wait for one message (src, tag) on comm: [id, flag]; *flag gets the
- * second word. Gives up on a stop. */
+ * second word. Gives up on a stop, or when abort(user) says so (rank 0
+ * told this rank to stop: a member that will never come). */
 static rf_status await(MPI_Comm comm, int src, int tag, uint64_t id,
-                       uint64_t *flag) {
+                       uint64_t *flag, int (*abort)(void *), void *user) {
   rf_backoff bo;
   rf__backoff_reset(&bo);
   for (;;) {
@@ -76,7 +77,8 @@ static rf_status await(MPI_Comm comm, int src, int tag, uint64_t id,
       *flag = got[1];
       return RF_OK;
     }
-    if (rf__signal_requested() == RF_SIGNAL_STOP) {
+    if (rf__signal_requested() == RF_SIGNAL_STOP ||
+        (abort != NULL && abort(user))) {
       return rf__error(RF_ESTOPPED, "stopped while a parallel task's "
                        "members met");
     }
@@ -84,28 +86,34 @@ static rf_status await(MPI_Comm comm, int src, int tag, uint64_t id,
   }
 }
 
+#define HAVE_COMM 1u  /* READY/GO flag: holds (all hold) the communicator */
+#define CANCELLED 2u  /* READY/GO flag: saw (someone saw) a cancel */
+
 /* Every member here: the first member gathers READY (each saying whether
- * it holds the group's communicator), then sends GO saying whether all
- * do. Caches differ between ranks (each sees other groups), so this is
- * how the members agree to reuse one or make a new one. */
+ * it holds the group's communicator and whether it saw a cancel), then
+ * sends GO saying whether all hold it and whether anyone saw one. Caches
+ * differ between ranks (each sees other groups), and a cancel reaches
+ * members at different times: this is how they agree to reuse or make a
+ * communicator, and to run the task or not, all alike. */
 static rf_status meet(rf_runtime *rt, const int *ranks, int n, uint64_t id,
-                      int mine, int *all) {
+                      uint64_t mine, uint64_t *agreed, int (*abort)(void *),
+                      void *user) {
   MPI_Comm c = rt->group_comm;
-  uint64_t msg[2] = {id, (uint64_t)mine}, flag;
+  uint64_t msg[2] = {id, mine}, flag;
   if (ranks[0] == rt->rank) {
     for (int i = 1; i < n; i++) {
-      RF_CHECK(await(c, ranks[i], TAG_READY, id, &flag));
-      msg[1] &= flag;
+      RF_CHECK(await(c, ranks[i], TAG_READY, id, &flag, abort, user));
+      msg[1] = (msg[1] & flag & HAVE_COMM) | ((msg[1] | flag) & CANCELLED);
     }
     for (int i = 1; i < n; i++) {
       RF_CHECK_MPI(MPI_Send(msg, 2, MPI_UINT64_T, ranks[i], TAG_GO, c));
     }
-    *all = (int)msg[1];
+    *agreed = msg[1];
     return RF_OK;
   }
   RF_CHECK_MPI(MPI_Send(msg, 2, MPI_UINT64_T, ranks[0], TAG_READY, c));
-  RF_CHECK(await(c, ranks[0], TAG_GO, id, &flag));
-  *all = (int)flag;
+  RF_CHECK(await(c, ranks[0], TAG_GO, id, &flag, abort, user));
+  *agreed = flag;
   return RF_OK;
 }
 
@@ -127,26 +135,39 @@ static rf_status create(rf_runtime *rt, const int *ranks, int n,
 }
 
 rf_status rf__group_comm(rf_runtime *rt, const int *ranks, int n, uint64_t id,
+                         int (*abort)(void *), void *user, int *cancelled,
                          MPI_Comm *out) {
   cached *c = NULL, *victim = &cache[0];
   for (int i = 0; i < CACHE_MAX; i++) {
     if (same(&cache[i], ranks, n)) c = &cache[i];
     if (cache[i].used < victim->used) victim = &cache[i];
   }
-  int all = 0;
-  RF_CHECK(meet(rt, ranks, n, id, c != NULL, &all));
-  if (!all) {
+  /* Allocated before meeting: a failure after it would leave the other
+   * members in the collective creation. */
+  int *copy = c == NULL ? rf__malloc((size_t)n * sizeof *copy) : NULL;
+  if (c == NULL && copy == NULL) return rf__error(RF_ENOMEM, "a task group");
+  uint64_t agreed = 0;
+  rf_status st = meet(rt, ranks, n, id,
+                      (c != NULL ? HAVE_COMM : 0) | (*cancelled ? CANCELLED : 0),
+                      &agreed, abort, user);
+  if (st != RF_OK || (agreed & CANCELLED)) {
+    rf__free(copy);
+    *cancelled = (agreed & CANCELLED) != 0;
+    *out = MPI_COMM_NULL;
+    return st;
+  }
+  if (!(agreed & HAVE_COMM)) {
     /* Someone lacks it: everyone makes a new one (the members are all
      * here, so the collective creation does not spin). */
     if (c != NULL) {
       drop(c);
       victim = c;
+      copy = rf__malloc((size_t)n * sizeof *copy);
+      if (copy == NULL) return rf__error(RF_ENOMEM, "a task group");
     }
-    int *copy = rf__malloc((size_t)n * sizeof *copy);
-    if (copy == NULL) return rf__error(RF_ENOMEM, "a task group");
     memcpy(copy, ranks, (size_t)n * sizeof *copy);
     MPI_Comm comm = MPI_COMM_NULL;
-    rf_status st = create(rt, ranks, n, &comm);
+    st = create(rt, ranks, n, &comm);
     if (st != RF_OK) {
       rf__free(copy);
       return st;

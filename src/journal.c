@@ -117,23 +117,24 @@ static int read_at(int fd, void *buf, size_t len, uint64_t offset) {
   return 1;
 }
 
-/* The record at offset: 1 and its payload in buf; 0 when it is torn or
- * its checksum fails (bad = 1 when whole but wrong). */
+/* The record at offset: 1 and its payload in buf; 0 when it is torn
+ * (runs past the end of the file: a write cut short) or otherwise not
+ * whole, with *bad = 1 when it cannot be a cut write (an impossible
+ * length, a checksum that fails) and 2 on a read error or no memory. */
 static int read_record(int fd, uint64_t offset, uint64_t size, rf_buf *buf,
                        int *bad) {
   uint8_t frame[FRAME];
   *bad = 0;
-  if (offset + FRAME > size || !read_at(fd, frame, FRAME, offset)) return 0;
+  if (offset + FRAME > size) return 0;
+  if (!read_at(fd, frame, FRAME, offset)) return (*bad = 2), 0;
   uint32_t len = get_u32(frame);
-  if (len > RF_MAX_VALUE + 64 || offset + FRAME + len > size) return 0;
+  if (len > RF_MAX_VALUE + 64) return (*bad = 1), 0;
+  if (offset + FRAME + len > size) return 0;
   buf->len = 0;
-  if (rf__buf_reserve(buf, len) != RF_OK) return 0;
-  if (!read_at(fd, buf->data, len, offset + FRAME)) return 0;
+  if (rf__buf_reserve(buf, len) != RF_OK) return (*bad = 2), 0;
+  if (!read_at(fd, buf->data, len, offset + FRAME)) return (*bad = 2), 0;
   buf->len = len;
-  if (XXH3_64bits(buf->data, len) != get_u64(frame + 4)) {
-    *bad = 1;
-    return 0;
-  }
+  if (XXH3_64bits(buf->data, len) != get_u64(frame + 4)) return (*bad = 1), 0;
   return 1;
 }
 
@@ -202,11 +203,12 @@ static rf_status load(rf_journal *j, uint64_t size, const char *flow,
   at += FRAME + buf.len;
   while (st == RF_OK && at < size) {
     if (!read_record(j->fd, at, size, &buf, &bad)) {
-      if (bad || buf.oom) {
-        st = buf.oom ? rf__error(RF_ENOMEM, "reading the journal")
-                     : rf__error(RF_EUSAGE,
-                                 "--journal: '%s' is damaged at byte %" PRIu64,
-                                 j->path, at);
+      if (bad) {
+        st = bad == 2 ? rf__error(RF_EIO, "journal %s: reading at byte %"
+                                  PRIu64 ": %s", j->path, at, strerror(errno))
+                      : rf__error(RF_EUSAGE,
+                                  "--journal: '%s' is damaged at byte %" PRIu64,
+                                  j->path, at);
         break;
       }
       rf__log(RF_LOG_WARN, NULL,
@@ -271,6 +273,13 @@ rf_status rf__journal_sync(rf_journal *j) {
                      strerror(errno));
   }
   return RF_OK;
+}
+
+rf_status rf__journal_tick(rf_journal *j) {
+  if (!j->dirty || rf__mono_ns() - j->last_sync_ns < SYNC_INTERVAL_NS) {
+    return RF_OK;
+  }
+  return rf__journal_sync(j);
 }
 
 rf_status rf__journal_append(rf_journal *j, uint64_t key,

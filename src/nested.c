@@ -40,9 +40,7 @@ void rf__nest_free(rf_future *f) {
   f->nest = NULL;
 }
 
-rf_status rf__nest_adopt(rf_coord *co, rf_future *parent, rf_future *f,
-                         int client, uint64_t token) {
-  (void)co;
+rf_status rf__nest_reserve(rf_future *parent, rf_future *f) {
   rf_nest *pn = nest_of(parent), *kn = nest_of(f);
   if (pn == NULL || kn == NULL) return rf__error(RF_ENOMEM, "a subtask");
   if (pn->nkids == pn->capkids) {
@@ -52,12 +50,17 @@ rf_status rf__nest_adopt(rf_coord *co, rf_future *parent, rf_future *f,
     pn->kids = k;
     pn->capkids = cap;
   }
+  return RF_OK;
+}
+
+void rf__nest_adopt(rf_future *parent, rf_future *f, int client,
+                    uint64_t token) {
+  rf_nest *pn = parent->nest, *kn = f->nest;
   pn->kids[pn->nkids++] = f;
   rf__future_ref(f); /* the parent's, until f ends or the parent does */
   kn->parent = parent;
   kn->client = client;
   kn->token = token;
-  return RF_OK;
 }
 
 int rf__nest_ready(rf_coord *co, rf_future *f) {
@@ -67,7 +70,9 @@ int rf__nest_ready(rf_coord *co, rf_future *f) {
   }
   rf_future *p = f->nest->parent;
   rf__sched_enqueue(&p->nest->ready, f);
-  if (!p->nest->listed) {
+  /* Idle workers find parents with ready subtasks in a list; at one rank
+   * only the waiting parent's queue is ever read. */
+  if (!p->nest->listed && co->nworkers > 0) {
     if (co->nnest_parents == co->capnest_parents) {
       size_t cap = co->capnest_parents ? co->capnest_parents * 2 : 16;
       rf_future **l = rf__realloc(co->nest_parents, cap * sizeof *l);
@@ -149,6 +154,24 @@ void rf__nest_ended(rf_coord *co, rf_future *f) {
   rf_nest *n = f->nest;
   if (n == NULL) return;
   if (n->nkids > 0) cancel_kids(f);
+  if (n->listed) {
+    /* Its queue holds only cancelled subtasks now: dropped with it. */
+    for (size_t i = 0; i < co->nnest_parents; i++) {
+      if (co->nest_parents[i] != f) continue;
+      co->nest_parents[i] = co->nest_parents[--co->nnest_parents];
+      break;
+    }
+    n->listed = 0;
+    while (rf__sched_peek_q(co, &n->ready) != NULL) {
+      rf_future *k = n->ready.head; /* not ended: cancel_kids ended all */
+      n->ready.head = k->next;
+      if (n->ready.head == NULL) n->ready.tail = NULL;
+      n->ready.n--;
+      k->flags &= (uint8_t)~RF_FUT_QUEUED;
+      rf__future_unref(k);
+    }
+    rf__future_unref(f); /* the list's; the live one is still held */
+  }
   if (n->parent != NULL) {
     rf_nest *pn = n->parent->nest;
     for (uint32_t i = 0; i < pn->nkids; i++) {
@@ -210,7 +233,9 @@ rf_status rf__nest_on_message(rf_coord *co, int src, int tag, rf_reader *r) {
                 " is not registered", task);
       RF_CHECK(running_on(co, src, id, &p));
       rf_future *f;
-      rf_status st = rf__submit_encoded(co, t, arg, len, p, src, token, &f);
+      rf_status st = (p->flags & RF_FUT_CANCEL)
+                         ? rf__error(RF_ECANCELLED, "its parent was cancelled")
+                         : rf__submit_encoded(co, t, arg, len, p, src, token, &f);
       if (st == RF_OK || st == RF_ENOMEM || st == RF_ECODEC) return st;
       /* Refused (stopping, too large, too wide): the handle hears why. */
       rf_buf b = {0};
@@ -281,7 +306,7 @@ static void handle_free(uint32_t slot) {
 }
 
 void rf__nest_task_done(uint64_t task_id) {
-  if (cl.live == 0) return;
+  if (cl.live == 0 && task_id != 0) return;
   for (uint32_t i = 0; i < cl.n; i++) {
     if (cl.h[i].f != NULL && (task_id == 0 || cl.h[i].owner == task_id)) {
       handle_free(i);
@@ -364,6 +389,11 @@ static rf_status submit_remote(rf_ctx *ctx, rf_runtime *rt,
   return RF_OK;
 }
 
+static rf_status no_future(rf_future *f, void *user) {
+  (void)f, (void)user;
+  return RF_EINVAL;
+}
+
 rf_status rf__nest_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
                           rf_future **out) {
   rf_ctx *ctx = flow->ctx;
@@ -379,7 +409,12 @@ rf_status rf__nest_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
     return rf__error(RF_EINVAL, "rf_submit: not a task of this runtime");
   }
   if (rt->rank != 0) return submit_remote(ctx, rt, task, arg, out);
-  /* One rank: the subtask is rank 0's own, run inline when waited on. */
+  /* One rank: the subtask is rank 0's own, run inline when waited on.
+   * Futures in its argument are refused here too, as on workers. */
+  if (rf__value_visit_futures(arg, no_future, NULL) != RF_OK) {
+    rf_value_free(arg);
+    return rf__error(RF_EINVAL, "futures cannot be arguments of subtasks");
+  }
   rf_coord *co = rt->co;
   rf_future *parent = rf__future_lookup(co, rf__ctx_id(ctx));
   if (parent == NULL || co->nlocal >= RF_NEST_MAX) {
@@ -426,8 +461,8 @@ rf_status rf__nest_on_done(rf_runtime *rt, rf_reader *r) {
   RF_CHECK(rf__read_uint(r, &attempts));
   RF_CHECK(rf__read_uint(r, &key));
   RF_CHECK(rf__read_raw(r, &payload, &len));
-  RF_ENSURE(r->p == r->end && rf__state_final((rf_state)state) &&
-                attempts <= UINT16_MAX,
+  RF_ENSURE(r->p == r->end && state < RF_STATE_COUNT &&
+                rf__state_final((rf_state)state) && attempts <= UINT16_MAX,
             RF_ECODEC, "malformed message: subtask end");
   uint32_t slot = (uint32_t)token;
   rf_future *f = slot < cl.n ? cl.h[slot].f : NULL;

@@ -39,7 +39,9 @@ static int reserve(rf_coord *co, int k) {
     return 0;
   }
   for (int i = 0; i < co->nworkers; i++) {
-    if (co->workers[i].par == 0) {
+    /* Not a worker whose task waits on subtasks: held, it would get no
+     * subtasks and never be idle. */
+    if (co->workers[i].par == 0 && co->workers[i].nblocked == 0) {
       cand[n++] = i;
       count[co->workers[i].node]++;
     }
@@ -148,6 +150,11 @@ rf_status rf__par_dispatch(rf_coord *co) {
       if (co->reserved_for != NULL) release(co);
       return RF_OK;
     }
+    /* Resolved now (once): a head too large to send fails here, and the
+     * task launched below is this one, of this width. */
+    rf_status pst = rf__sched_prepare(co, head);
+    if (pst == RF_ETASK) continue;
+    RF_CHECK(pst);
     int k = rf__task_width(co->reg->tasks[head->task]);
     if (co->reserved_for != head) {
       release(co);

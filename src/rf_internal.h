@@ -653,10 +653,12 @@ rf_status rf__submit_encoded(rf_coord *co, const rf_task *task,
                              const uint8_t *bytes, size_t len,
                              rf_future *parent, int client, uint64_t token,
                              rf_future **out);
-/* Rank 0: set f's parent (client: rank holding the handle, token its
- * name there) before f is queued. */
-rf_status rf__nest_adopt(rf_coord *co, rf_future *parent, rf_future *f,
-                         int client, uint64_t token);
+/* Rank 0: room for f as parent's subtask (before anything can fail),
+ * then f's parent set (client: rank holding the handle, token its name
+ * there) once the submission can no longer fail, before f is queued. */
+rf_status rf__nest_reserve(rf_future *parent, rf_future *f);
+void rf__nest_adopt(rf_future *parent, rf_future *f, int client,
+                    uint64_t token);
 /* Queue a ready subtask under its parent (1), or 0 when f is not one. */
 int rf__nest_ready(rf_coord *co, rf_future *f);
 /* The queue a worker takes CPU work from: its innermost blocked parent's
@@ -702,13 +704,19 @@ int rf__journal_lookup(rf_journal *j, uint64_t key, rf_blob *out,
 rf_status rf__journal_append(rf_journal *j, uint64_t key,
                              const uint8_t *result, size_t len);
 rf_status rf__journal_sync(rf_journal *j);
+/* Sync when records wait and a second has passed (the progress loop). */
+rf_status rf__journal_tick(rf_journal *j);
 /* Sync and close (j may be NULL). */
 rf_status rf__journal_close(rf_journal *j);
 
 /* ---- group.c: parallel tasks' communicators, and the node layout ------ */
 /* The communicator of the n members ranks (sorted world ranks) for task
- * id: every member calls it; reused when all members still hold it. */
+ * id: every member calls it; reused when all members still hold it.
+ * *cancelled: in, whether this member saw a cancel; out, whether any did
+ * (then no communicator: nobody runs the task). abort(user) is asked
+ * while waiting for the others (rank 0 said stop: give up). */
 rf_status rf__group_comm(rf_runtime *rt, const int *ranks, int n, uint64_t id,
+                         int (*abort)(void *), void *user, int *cancelled,
                          MPI_Comm *out);
 /* Free the cached communicators (before MPI_Finalize). */
 void rf__group_cache_free(void);

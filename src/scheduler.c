@@ -238,7 +238,10 @@ rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
   char msg[1024] = "";
   const rf_task *task = co->reg->tasks[f->task];
   f->t_start = t0;
-  measure(co, f, t0, t1);
+  /* Notes of tasks that never ran carry no duration. */
+  if (outcome != RF_OUTCOME_NOTRUN && !(t0 == 0 && t1 == 0)) {
+    measure(co, f, t0, t1);
+  }
   if (outcome != RF_OUTCOME_NOTRUN) rf__nest_attempt_ended(co, f);
   if (outcome != RF_OUTCOME_OK) {
     RF_CHECK(rf__read_message(payload, len, msg, sizeof msg));
@@ -303,13 +306,23 @@ rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
       rf__future_end(f, RF_STATE_CANCELLED, msg, NULL);
       return RF_OK;
     case RF_OUTCOME_NOTRUN:
-      /* Handed back unstarted by a draining worker: not an attempt. */
+      /* Handed back unstarted (a drain, or a task waiting on subtasks):
+       * not an attempt. Cancelled meanwhile: it never runs. */
       f->attempts--;
       f->state = RF_STATE_PENDING;
       f->rank = -1;
+      if (f->flags & RF_FUT_CANCEL) {
+        rf__future_end(f, RF_STATE_CANCELLED, "cancelled before it ran", NULL);
+        return RF_OK;
+      }
       /* Stopping: it stays pending (never runs) and keeps its live
-       * reference, which a cancel or the tear-down releases. */
-      if (co->stop == RF_SIGNAL_NONE) rf__sched_ready(f);
+       * reference, which a cancel or the tear-down releases; draining,
+       * a subtask still runs (its parent waits for it). */
+      if (co->stop == RF_SIGNAL_NONE ||
+          (co->stop == RF_SIGNAL_DRAIN && f->nest != NULL &&
+           f->nest->parent != NULL)) {
+        rf__sched_ready(f);
+      }
       return RF_OK;
     case RF_OUTCOME_COUNT_:
       break;

@@ -100,6 +100,8 @@ rf_status rf__step_run(rf_runtime *rt, uint32_t index, const uint8_t *arg,
 rf_status rf_flow_step(rf_flow *flow, const rf_step *step,
                        const rf_value *arg) {
   rf_runtime *rt = flow->rt;
+  RF_ENSURE(flow->ctx == NULL, RF_ESTATE,
+            "rf_flow_step: only the flow runs steps, not a task's flow");
   RF_ENSURE(step != NULL && step->index < rt->reg.nsteps &&
                 rt->reg.steps[step->index] == step,
             RF_EINVAL, "rf_flow_step: not a step of this runtime");

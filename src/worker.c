@@ -51,6 +51,7 @@ typedef struct batch {
 /* A parallel task this rank runs as one member, run between tasks. */
 typedef struct pending_par {
   struct pending_par *next;
+  uint64_t seq; /* arrival order among steps and parallel tasks */
   wtask t;
   uint32_t member, k;
   int *ranks;
@@ -60,6 +61,7 @@ typedef struct pending_par {
 /* A step rank 0 asked for, run between tasks. */
 typedef struct pending_step {
   struct pending_step *next;
+  uint64_t seq; /* arrival order among steps and parallel tasks */
   uint32_t index;
   size_t len;
   uint8_t arg[];
@@ -71,6 +73,7 @@ typedef struct {
   rf_iopool *io;
   pending_step *steps, *steps_tail;
   pending_par *pars, *pars_tail;
+  uint64_t arrivals; /* steps and parallel tasks run in the order sent */
   batch *head, *tail;
   rf_buf rbuf;
   rf_buf results;     /* outcomes not yet sent, after a 5-byte header */
@@ -288,6 +291,7 @@ static rf_status on_step(worker *w) {
   pending_step *s = rf__malloc(sizeof *s + len);
   if (s == NULL) return rf__error(RF_ENOMEM, "queueing a step");
   s->next = NULL;
+  s->seq = ++w->arrivals;
   s->index = (uint32_t)index;
   s->len = len;
   memcpy(s->arg, arg, len);
@@ -300,18 +304,15 @@ static rf_status on_step(worker *w) {
 /* Run the steps rank 0 asked for (never from inside a task: the cancel
  * probe only queues them). A step that failed here was logged and is
  * known to rank 0 through the step's agreement; only MPI errors stop us. */
-static rf_status run_steps(worker *w) {
-  while (w->steps != NULL) {
-    pending_step *s = w->steps;
-    w->steps = s->next;
-    if (w->steps == NULL) w->steps_tail = NULL;
-    RF_CHECK(flush(w)); /* outcomes first: rank 0 may be waiting on them */
-    rf_status agreed; /* rank 0 reports it; this rank only takes part */
-    rf_status st = rf__step_run(w->rt, s->index, s->arg, s->len, &agreed);
-    rf__free(s);
-    if (st != RF_OK) return st;
-  }
-  return RF_OK;
+static rf_status run_step(worker *w) {
+  pending_step *s = w->steps;
+  w->steps = s->next;
+  if (w->steps == NULL) w->steps_tail = NULL;
+  RF_CHECK(flush(w)); /* outcomes first: rank 0 may be waiting on them */
+  rf_status agreed; /* rank 0 reports it; this rank only takes part */
+  rf_status st = rf__step_run(w->rt, s->index, s->arg, s->len, &agreed);
+  rf__free(s);
+  return st;
 }
 
 static void par_free(pending_par *p) {
@@ -367,6 +368,7 @@ static rf_status on_par(worker *w) {
   p->t.attempt = (uint32_t)attempt;
   p->member = (uint32_t)member;
   p->k = k;
+  p->seq = ++w->arrivals;
   p->data = w->rbuf; /* t.arg points into it */
   memset(&w->rbuf, 0, sizeof w->rbuf);
   if (w->pars_tail) w->pars_tail->next = p;
@@ -477,29 +479,43 @@ static rf_status run_one(worker *w, const wtask *t) {
   }
   const rf_task *task = rf__registry_at(&w->rt->reg, t->task);
   frame fr = {*t, 0, 0, w->running};
+  /* One result buffer serves every attempt; one run inside another's
+   * wait gets its own, so the outer attempt's times survive. */
+  rf_attempt_result own = {0}, *res = fr.prev ? &own : &w->res;
   w->running = &fr;
   rf_status st = rf__attempt_run(w->rt, task, fr.t.id, fr.t.key,
                                  (int)fr.t.attempt, fr.t.arg, fr.t.arglen,
-                                 NULL, cancel_probe, w, &w->res);
+                                 NULL, cancel_probe, w, res);
   w->running = fr.prev;
   rf__nest_task_done(fr.t.id); /* handles of subtasks it left behind */
   /* It stopped waiting for good: rank 0 may send this rank any work. */
   if (st == RF_OK && fr.blocked) st = send_small(w, RF_TAG_UNBLOCK, fr.t.id);
-  RF_CHECK(st);
-  if (w->probe_error != RF_OK) {
+  if (st == RF_OK && w->probe_error != RF_OK) {
     st = w->probe_error;
     w->probe_error = RF_OK;
-    return st;
   }
-  return add_result(w, fr.t.id, w->res.outcome, w->res.payload.data,
-                    w->res.payload.len, w->res.t0, w->res.t1);
+  if (st == RF_OK) {
+    st = add_result(w, fr.t.id, res->outcome, res->payload.data,
+                    res->payload.len, res->t0, res->t1);
+  }
+  rf__buf_free(&own.payload);
+  return st;
 }
 
 /* Run the parallel tasks rank 0 sent, one member's share each: meet the
  * other members, run, report this member's outcome. A cancelled one
  * still meets the others (they would wait), then reports at once. */
-static rf_status run_pars(worker *w) {
-  while (w->pars != NULL) {
+/* While members meet: give up when rank 0 says stop, or this rank broke
+ * (the others then get the same word; nobody waits forever). */
+static int meet_abort(void *user) {
+  worker *w = user;
+  int got;
+  if (w->probe_error == RF_OK) w->probe_error = poll(w, &got);
+  return w->stop_code >= 0 || w->broken || w->probe_error != RF_OK;
+}
+
+static rf_status run_par(worker *w) {
+  {
     pending_par *p = w->pars;
     w->pars = p->next;
     if (w->pars == NULL) w->pars_tail = NULL;
@@ -507,9 +523,15 @@ static rf_status run_pars(worker *w) {
     rf_team team;
     team.size = (int)p->k;
     team.rank = (int)p->member;
+    /* The members agree on a cancel in their meeting: all run or none. */
+    int cancelled = p->t.cancelled;
     rf_status st = rf__group_comm(w->rt, p->ranks, (int)p->k, p->t.id,
-                                  &team.comm);
-    if (st == RF_OK && p->t.cancelled) {
+                                  meet_abort, w, &cancelled, &team.comm);
+    if (st == RF_OK && w->probe_error != RF_OK) {
+      st = w->probe_error;
+      w->probe_error = RF_OK;
+    }
+    if (st == RF_OK && cancelled) {
       st = rf__attempt_note(&w->res, RF_OUTCOME_CANCELLED,
                             "cancelled before it ran");
     } else if (st == RF_OK) {
@@ -540,9 +562,8 @@ static rf_status run_pars(worker *w) {
       st = rf__send(w->sendq, 0, RF_TAG_PAR_DONE, &b);
     }
     par_free(p);
-    if (st != RF_OK) return st;
+    return st;
   }
-  return RF_OK;
 }
 
 /* Report an error to rank 0 once; afterwards only wait to be told to go. */
@@ -588,23 +609,28 @@ static int round_once(worker *w, rf_backoff *bo) {
   check_signal(w);
   /* Steps run even on a rank that reported an error: every rank must
    * meet in them, or rank 0 would wait forever. */
-  if (w->steps != NULL) {
-    st = run_steps(w);
+  /* Steps and parallel tasks run in the order rank 0 sent them, which is
+   * the same on every rank (else two ranks could wait for each other in
+   * different ones). Parallel tasks run even while draining (their
+   * members would wait for this one), but not after an error or a stop;
+   * a rank that skips one still makes its members give up (STOP). */
+  int par_ok = w->pars != NULL && !w->broken && w->signalled != RF_SIGNAL_STOP;
+  if (w->steps != NULL && (!par_ok || w->steps->seq < w->pars->seq)) {
+    st = run_step(w);
     if (st != RF_OK && report(w, st) != 0) return -1;
     rf__backoff_reset(bo);
     return 0;
   }
-  /* Parallel tasks run even while draining (their members would wait
-   * for this one), but not after an error or a stop. */
-  if (w->pars != NULL && !w->broken && w->signalled != RF_SIGNAL_STOP) {
-    st = run_pars(w);
+  if (par_ok) {
+    st = run_par(w);
     if (st != RF_OK && report(w, st) != 0) return -1;
     rf__backoff_reset(bo);
     return 0;
   }
   const wtask *t = NULL;
-  if (!w->broken && !w->draining && w->signalled != RF_SIGNAL_STOP &&
-      w->depth < RF_NEST_MAX) {
+  /* Draining, a task waiting on subtasks still gets them run here. */
+  if (!w->broken && (!w->draining || w->depth > 0) &&
+      w->signalled != RF_SIGNAL_STOP && w->depth < RF_NEST_MAX) {
     t = next_task(w);
   }
   if (t != NULL) {
@@ -676,9 +702,21 @@ rf_status rf__worker_wait(rf_runtime *rt, uint64_t parent, int (*done)(void *),
   rf_backoff bo;
   rf__backoff_reset(&bo);
   rf_status st = RF_OK;
+  frame *me = w->running;
   while (!done(user)) {
+    /* One round first: a wait with no time left still lets the subtask
+     * this rank was sent run. */
+    if (round_once(w, &bo) != 0) {
+      st = rf__error(RF_EMPI, "this rank cannot reach rank 0");
+      break;
+    }
+    if (done(user)) break;
     if (w->stop_code >= 0 || rf__signal_requested() == RF_SIGNAL_STOP) {
       st = rf__error(RF_ESTOPPED, "the job is stopping");
+      break;
+    }
+    if (me->cancelled) {
+      st = rf__error(RF_ECANCELLED, "the waiting task was cancelled");
       break;
     }
     if (w->broken) {
@@ -687,10 +725,6 @@ rf_status rf__worker_wait(rf_runtime *rt, uint64_t parent, int (*done)(void *),
     }
     if (deadline != 0 && rf__mono_ns() >= deadline) {
       st = rf__error(RF_ETIMEDOUT, "timed out");
-      break;
-    }
-    if (round_once(w, &bo) != 0) {
-      st = rf__error(RF_EMPI, "this rank cannot reach rank 0");
       break;
     }
   }

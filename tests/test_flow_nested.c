@@ -8,7 +8,7 @@
 #include "rf_test.h"
 
 static rf_task *tree, *boom, *parent_fail, *flaky, *uses_flaky, *forever,
-    *waiter, *sum;
+    *waiter, *sum, *poller;
 
 /* tree(d): d == 0 is a leaf (1); else 3 subtrees, waited on; returns the
  * number of nodes. */
@@ -109,6 +109,25 @@ static rf_status waiter_fn(rf_ctx *ctx) {
                      "cancelled", rf_status_name(st));
 }
 
+/* Polls its subtask with a zero timeout until it ends: each poll must
+ * let the subtask make progress. */
+static rf_status poller_fn(rf_ctx *ctx) {
+  rf_future *kid;
+  const rf_value *v;
+  int64_t x = 0;
+  long polls = 0;
+  if (rf_submit(rf_ctx_flow(ctx), flaky, NULL, &kid) != RF_OK) {
+    return rf_ctx_fail(ctx, RF_FAIL_PERMANENT, "submit: %s", rf_last_error());
+  }
+  while (rf_future_wait(kid, 0) == RF_ETIMEDOUT && polls < 10000000) polls++;
+  if (rf_future_result(kid, &v) != RF_OK || rf_value_get_int(v, &x) != RF_OK) {
+    return rf_ctx_fail(ctx, RF_FAIL_PERMANENT, "after %ld polls: %s", polls,
+                       rf_last_error());
+  }
+  rf_ctx_return(ctx, rf_value_int(x));
+  return RF_OK;
+}
+
 static rf_status sum_fn(rf_ctx *ctx) {
   rf_ctx_return(ctx, rf_value_int((int64_t)rf_value_count(rf_ctx_arg(ctx))));
   return RF_OK;
@@ -126,6 +145,7 @@ static void reg(rf_runtime *rt) {
   CHECK_OK(rf_task_register(rt, "forever", forever_fn, NULL, &forever));
   CHECK_OK(rf_task_register(rt, "waiter", waiter_fn, NULL, &waiter));
   CHECK_OK(rf_task_register(rt, "sum", sum_fn, NULL, &sum));
+  CHECK_OK(rf_task_register(rt, "poller", poller_fn, NULL, &poller));
 }
 
 static rf_status flow(rf_flow *flow, void *user) {
@@ -153,6 +173,11 @@ static rf_status flow(rf_flow *flow, void *user) {
   (void)rf_value_get_int(rf_value_item(v, 1), &attempts);
   CHECK_INT(x, 7);
   CHECK_INT(attempts, 2);
+  rf_future_release(u);
+
+  /* A parent polling its subtask with zero timeouts still gets it run. */
+  REQUIRE_OK(rf_submit(flow, poller, NULL, &u));
+  CHECK_INT(rf_test_int_result(u), 7);
   rf_future_release(u);
 
   /* A failing subtask fails its parent; the cause is in its message, and

@@ -15,6 +15,12 @@
 long rf__group_comms_live(void);
 
 static rf_task *team[4], *picky, *tiny, *nap;
+static rf_step *noop;
+
+static rf_status noop_step(rf_step_ctx *ctx) {
+  (void)ctx;
+  return RF_OK;
+}
 
 static rf_status nap_fn(rf_ctx *ctx) {
   struct timespec ts = {0, 5000000L};
@@ -94,6 +100,7 @@ static void reg(rf_runtime *rt) {
   CHECK_OK(rf_task_register(rt, "picky", picky_fn, &two, &picky));
   CHECK_OK(rf_task_register(rt, "tiny", tiny_fn, &two, &tiny));
   CHECK_OK(rf_task_register(rt, "nap", nap_fn, NULL, &nap));
+  CHECK_OK(rf_step_register(rt, "noop", noop_step, &noop));
   rf_task_options bad = {.ranks = 2, .io = 1};
   CHECK_STATUS(rf_task_register(rt, "bad", team_fn, &bad, NULL), RF_EINVAL);
 }
@@ -191,6 +198,16 @@ static rf_status flow(rf_flow *flow, void *user) {
   for (int i = 0; i < NARROW; i++) {
     rf_future_release(before[i]);
     rf_future_release(after[i]);
+  }
+
+  /* A collective step right behind a parallel task: every rank runs the
+   * two in the order sent, so no member waits in one while another waits
+   * in the other. */
+  for (int i = 0; i < 20; i++) {
+    REQUIRE_OK(rf_submit(flow, team[2], rf_value_int(1000 + i), &f));
+    CHECK_OK(rf_flow_step(flow, noop, NULL));
+    check_team(f, 2, size);
+    rf_future_release(f);
   }
 
   /* A failing member fails the task with its message; the flow goes on. */
