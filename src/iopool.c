@@ -285,6 +285,12 @@ static void free_list(rf_iojob *list) {
   }
 }
 
+/* Set once a pool was left with running threads: what they may still
+ * read (the runtime, the registry) must outlive them. */
+static atomic_int stuck_threads;
+
+int rf__iopool_stuck(void) { return atomic_load(&stuck_threads); }
+
 int rf__iopool_destroy(rf_iopool *p, double grace) {
   if (p == NULL) return 0;
   struct timespec until;
@@ -306,6 +312,7 @@ int rf__iopool_destroy(rf_iopool *p, double grace) {
   int stuck = p->alive;
   pthread_mutex_unlock(&p->mu);
   if (stuck > 0) {
+    atomic_store(&stuck_threads, 1);
     /* A task that ignores its cancelled flag: leave its thread and the
      * pool to the process exit rather than free what it still uses. */
     rf__log(RF_LOG_WARN, NULL,

@@ -760,6 +760,8 @@ rf_status rf__iopool_collect(rf_iopool *p, rf_iopool_done_fn fn, void *user,
  * and free the pool. Returns how many threads were still running (their
  * pool is then left to the process exit), 0 normally. */
 int rf__iopool_destroy(rf_iopool *p, double grace);
+/* 1 when some pool was left with threads still running a task. */
+int rf__iopool_stuck(void);
 
 /* ---- worker.c ----------------------------------------------------------- */
 /* The worker loop of ranks > 0: returns the exit code rank 0 sent. */

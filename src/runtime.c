@@ -241,8 +241,13 @@ int rf_run(rf_runtime *rt, rf_flow_fn flow, void *user) {
 int rf_finalize(rf_runtime *rt, int exit_code) {
   if (rt == NULL) return exit_code;
   rf__coord_free(rt->co);
-  rf__registry_free(&rt->reg);
-  rf_value_free(rt->identity);
+  /* An I/O task that ignored its cancel may still read its context (the
+   * runtime, the registry): those stay until the process exits. */
+  if (!rf__iopool_stuck()) {
+    rf__registry_free(&rt->reg);
+    rf_value_free(rt->identity);
+    rt->identity = NULL;
+  }
   if (!rt->mpi_ok) {
     free(rt->nodes);
     free(rt);
@@ -256,7 +261,7 @@ int rf_finalize(rf_runtime *rt, int exit_code) {
   bad |= rt->group_comm != MPI_COMM_NULL &&
          MPI_Comm_free(&rt->group_comm) != MPI_SUCCESS;
   free(rt->nodes);
-  free(rt);
+  if (!rf__iopool_stuck()) free(rt);
   rf__log(RF_LOG_DEBUG, NULL, "left together; finalizing MPI");
   /* When a rank leaves with a non-zero code, mpirun (and srun with
    * --kill-on-bad-exit) starts killing the others, which may be waiting in
