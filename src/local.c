@@ -37,6 +37,7 @@ rf_status rf__local_run_one(rf_coord *co, int *ran) {
                                  rf__blob_data(&f->u.live.arg),
                                  f->u.live.arg.len, NULL, NULL, NULL, &res);
   co->nlocal--;
+  rf__nest_local_done(f); /* handles of subtasks it left behind */
   if (st == RF_OK) {
     st = rf__sched_outcome(co, f, res.outcome, res.payload.data,
                            res.payload.len, res.t0, res.t1);

@@ -35,6 +35,7 @@ static rf_nest *nest_of(rf_future *f) {
 
 void rf__nest_free(rf_future *f) {
   if (f->nest == NULL) return;
+  rf__free(f->nest->handles); /* their references went at tear-down */
   rf__free(f->nest->kids);
   rf__free(f->nest);
   f->nest = NULL;
@@ -424,7 +425,41 @@ rf_status rf__nest_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
                                     : "tasks nest more than %d deep",
                      RF_NEST_MAX);
   }
-  return rf__submit_from(co, task, arg, parent, out);
+  /* The task's handles are rank 0's futures: remembered, so they can be
+   * dropped when it returns, as on workers. */
+  rf_nest *pn = parent->nest;
+  if (pn == NULL && (pn = parent->nest = rf__calloc(1, sizeof *pn)) == NULL) {
+    rf_value_free(arg);
+    return rf__error(RF_ENOMEM, "a subtask's handle");
+  }
+  if (pn->nhandles == pn->caphandles) {
+    uint32_t cap = pn->caphandles ? pn->caphandles * 2 : 8;
+    rf_future **h = rf__realloc(pn->handles, cap * sizeof *h);
+    if (h == NULL) {
+      rf_value_free(arg);
+      return rf__error(RF_ENOMEM, "a subtask's handle");
+    }
+    pn->handles = h;
+    pn->caphandles = cap;
+  }
+  RF_CHECK(rf__submit_from(co, task, arg, parent, out));
+  rf__future_ref(*out);
+  pn->handles[pn->nhandles++] = *out;
+  return RF_OK;
+}
+
+void rf__nest_local_done(rf_future *f) {
+  rf_nest *n = f->nest;
+  if (n == NULL || n->nhandles == 0) return;
+  rf_future **h = n->handles;
+  uint32_t count = n->nhandles;
+  n->handles = NULL;
+  n->nhandles = n->caphandles = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    rf_future_release(h[i]); /* the task's, if it kept it */
+    rf__future_unref(h[i]);  /* the list's */
+  }
+  rf__free(h);
 }
 
 static int remote_final(void *user) {

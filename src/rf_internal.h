@@ -643,6 +643,8 @@ typedef struct rf_nest {
   uint32_t nkids, capkids;
   rf_lane ready;      /* its ready CPU subtasks */
   int listed;         /* in the coordinator's list of parents with ready kids */
+  rf_future **handles; /* one rank: the handles it was given (each a ref) */
+  uint32_t nhandles, caphandles;
 } rf_nest;
 /* Rank 0: submit a subtask of parent (future.c): from a value (one rank),
  * or from encoded bytes a worker sent (client: its rank, token: its name
@@ -675,6 +677,8 @@ rf_status rf__nest_on_message(rf_coord *co, int src, int tag, rf_reader *r);
 rf_status rf__nest_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
                           rf_future **out);
 rf_status rf__nest_wait(rf_future *f, uint64_t deadline);
+/* One rank: f ran inline and returned; drop the handles it still holds. */
+void rf__nest_local_done(rf_future *f);
 /* Worker: a subtask's end [token, state, attempts, key, payload]. */
 rf_status rf__nest_on_done(rf_runtime *rt, rf_reader *r);
 /* Worker: drop the handles a finished task left (task id). */
