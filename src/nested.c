@@ -44,14 +44,8 @@ void rf__nest_free(rf_future *f) {
 rf_status rf__nest_reserve(rf_future *parent, rf_future *f) {
   rf_nest *pn = nest_of(parent), *kn = nest_of(f);
   if (pn == NULL || kn == NULL) return rf__error(RF_ENOMEM, "a subtask");
-  if (pn->nkids == pn->capkids) {
-    uint32_t cap = pn->capkids ? pn->capkids * 2 : 8;
-    rf_future **k = rf__realloc(pn->kids, cap * sizeof *k);
-    if (k == NULL) return rf__error(RF_ENOMEM, "a subtask");
-    pn->kids = k;
-    pn->capkids = cap;
-  }
-  return RF_OK;
+  return rf__registry_reserve(&pn->kids, pn->nkids, &pn->capkids,
+                              "a subtask");
 }
 
 void rf__nest_adopt(rf_future *parent, rf_future *f, int client,
@@ -163,14 +157,7 @@ void rf__nest_ended(rf_coord *co, rf_future *f) {
       break;
     }
     n->listed = 0;
-    while (rf__sched_peek_q(co, &n->ready) != NULL) {
-      rf_future *k = n->ready.head; /* not ended: cancel_kids ended all */
-      n->ready.head = k->next;
-      if (n->ready.head == NULL) n->ready.tail = NULL;
-      n->ready.n--;
-      k->flags &= (uint8_t)~RF_FUT_QUEUED;
-      rf__future_unref(k);
-    }
+    rf__sched_drop_q(&n->ready);
     rf__future_unref(f); /* the list's; the live one is still held */
   }
   if (n->parent != NULL) {
@@ -432,15 +419,10 @@ rf_status rf__nest_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
     rf_value_free(arg);
     return rf__error(RF_ENOMEM, "a subtask's handle");
   }
-  if (pn->nhandles == pn->caphandles) {
-    uint32_t cap = pn->caphandles ? pn->caphandles * 2 : 8;
-    rf_future **h = rf__realloc(pn->handles, cap * sizeof *h);
-    if (h == NULL) {
-      rf_value_free(arg);
-      return rf__error(RF_ENOMEM, "a subtask's handle");
-    }
-    pn->handles = h;
-    pn->caphandles = cap;
+  if (rf__registry_reserve(&pn->handles, pn->nhandles, &pn->caphandles,
+                           "a subtask's handle") != RF_OK) {
+    rf_value_free(arg);
+    return RF_ENOMEM;
   }
   RF_CHECK(rf__submit_from(co, task, arg, parent, out));
   rf__future_ref(*out);

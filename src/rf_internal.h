@@ -268,7 +268,7 @@ void rf__registry_free(rf_registry *reg);
  * registries match. */
 uint64_t rf__registry_fingerprint(const rf_registry *reg);
 rf_task *rf__registry_at(const rf_registry *reg, uint64_t index);
-/* Room for one more entry in a registry array of pointers (items points
+/* Room for one more entry in an array of pointers (items points
  * at the array, e.g. &reg->tasks), doubling it. RF_ENOMEM naming what. */
 rf_status rf__registry_reserve(void *items, uint32_t count, uint32_t *cap,
                                const char *what);
@@ -559,6 +559,8 @@ void rf__sched_ready(rf_future *f);
 rf_future *rf__sched_pop(rf_coord *co, int lane);
 rf_future *rf__sched_peek(rf_coord *co, int lane);
 rf_future *rf__sched_peek_q(rf_coord *co, rf_lane *q);
+/* Empty queue q, dropping the references it held. */
+void rf__sched_drop_q(rf_lane *q);
 /* Append f to queue q (the queue holds f's live reference). */
 void rf__sched_enqueue(rf_lane *q, rf_future *f);
 rf_status rf__sched_take_q(rf_coord *co, rf_lane *q, int rank, rf_state state,

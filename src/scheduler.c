@@ -135,6 +135,10 @@ static rf_future *unqueue(rf_lane *q) {
   return f;
 }
 
+void rf__sched_drop_q(rf_lane *q) {
+  while (q->head != NULL) rf__future_unref(unqueue(q));
+}
+
 rf_future *rf__sched_peek_q(rf_coord *co, rf_lane *q) {
   (void)co;
   /* A task cancelled while queued is dropped when it comes to the front. */
