@@ -71,6 +71,8 @@ JOB_RUN=$(realpath --relative-to="$ROOT" "$JOB")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/downloads.XXXXXX")
 # shellcheck source=tests/servers/server_lib.sh
 . "$ROOT/tests/servers/server_lib.sh"
+# shellcheck source=bench/bench_lib.sh
+. "$ROOT/bench/bench_lib.sh"
 cleanup() {
   [[ -n ${pid:-} ]] && stop_server "$pid"
   rm -rf "$tmp"
@@ -82,22 +84,8 @@ start_server "$SERVER" "$tmp/server.out" --max-seconds 600
 [[ -n $port ]] || { cat "$tmp/server.out.err" >&2; die "hostile_http printed no port within 5 s"; }
 BASE=http://127.0.0.1:$port/delay/$LATENCY_MS
 
-# run NAME CMD...: run under a timeout, keep stdout/stderr in $tmp; on
-# failure show why and stop (a benchmark that failed has no number).
-run() {
-  local name=$1 rc=0
-  shift
-  timeout -k 10 "$TIMEOUT" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" || rc=$?
-  if [[ $rc -ne 0 ]]; then
-    if [[ $rc -eq 124 ]]; then
-      echo "downloads.sh: $name timed out after ${TIMEOUT}s: $*" >&2
-    else
-      echo "downloads.sh: $name failed (exit $rc): $*" >&2
-    fi
-    tail -n 20 "$tmp/$name.out" "$tmp/$name.err" >&2 || true
-    exit 1
-  fi
-}
+# run NAME CMD...: bench_run with the output kept in $tmp.
+run() { bench_run "$1" "$tmp" "${@:2}"; }
 
 # check_files DIR: exactly 12 files of $SIZE bytes, named YYYYMM.png.
 check_files() {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_sort.h"
 #include "rankflow.h"
 
 typedef struct {
@@ -35,11 +36,6 @@ static rf_status pair_fn(rf_ctx *ctx) {
   return RF_OK;
 }
 
-static int by_value(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 static rf_status flow(rf_flow *flow, void *user) {
   config *cfg = user;
   size_t n = (size_t)cfg->tasks;
@@ -60,7 +56,7 @@ static rf_status flow(rf_flow *flow, void *user) {
     }
     if (i >= 0) us[i] = (started - submitted) * 1e6;
   }
-  qsort(us, n, sizeof *us, by_value);
+  bench_sort(us, n);
   printf("%zu 2-rank tasks: launch median %.1f us, p90 %.1f us\n", n,
          us[n / 2], us[n * 9 / 10]);
   printf("launch_us=%.1f\n", us[n / 2]);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_sort.h"
 #include "rankflow.h"
 
 typedef struct {
@@ -32,11 +33,6 @@ static rf_status child_fn(rf_ctx *ctx) {
   return RF_OK;
 }
 
-static int by_value(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 static rf_status parent_fn(rf_ctx *ctx) {
   size_t n = (size_t)cfg.tasks;
   double *us = calloc(n, sizeof *us);
@@ -57,7 +53,7 @@ static rf_status parent_fn(rf_ctx *ctx) {
     rf_future_release(f);
     if (i >= 0) us[i] = t1 - t0;
   }
-  qsort(us, n, sizeof *us, by_value);
+  bench_sort(us, n);
   rf_value *r = rf_value_list();
   rf_value_list_append(r, rf_value_double(us[n / 2]));
   rf_value_list_append(r, rf_value_double(us[n * 9 / 10]));

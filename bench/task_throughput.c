@@ -40,6 +40,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_sort.h"
 #include "rankflow.h"
 
 typedef enum { MODE_RATE, MODE_CHAIN, MODE_RSS } bench_mode;
@@ -86,14 +87,9 @@ static rf_status mono_now(double *out) {
   return RF_OK;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Median of v[0..n) (sorts v in place); n >= 1. */
 static double median(double *v, size_t n) {
-  qsort(v, n, sizeof *v, cmp_double);
+  bench_sort(v, n);
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 

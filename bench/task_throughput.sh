@@ -34,22 +34,14 @@ export PYTHONWARNINGS=ignore
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/task_throughput.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-# run NAME CMD...: run under a timeout, keep stdout/stderr in $WORK; on
-# failure show why and stop (a benchmark that failed has no number).
+# shellcheck source=bench/bench_lib.sh
+. "$ROOT/bench/bench_lib.sh"
+
+# run NAME CMD...: bench_run with the output kept in $WORK, then show the
+# program's RESULT lines.
 run() {
-  local name=$1 rc=0
-  shift
-  timeout -k 10 "$TIMEOUT" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || rc=$?
-  if [[ $rc -ne 0 ]]; then
-    if [[ $rc -eq 124 ]]; then
-      echo "task_throughput.sh: $name timed out after ${TIMEOUT}s: $*" >&2
-    else
-      echo "task_throughput.sh: $name failed (exit $rc): $*" >&2
-    fi
-    tail -n 20 "$WORK/$name.out" "$WORK/$name.err" >&2 || true
-    exit 1
-  fi
-  grep '^RESULT' "$WORK/$name.out" || true
+  bench_run "$1" "$WORK" "${@:2}"
+  grep '^RESULT' "$WORK/$1.out" || true
 }
 
 # field NAME KEY [KEY=VALUE]: KEY's value in NAME's "RESULT " line (the one
