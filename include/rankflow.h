@@ -30,7 +30,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The library's lowest layers (src/base, src/data) are built with
+ * RF_WITHOUT_MPI_H defined: they never see MPI, and the two declarations
+ * below that name an MPI type are left out for them. Programs never
+ * define it. */
+#ifndef RF_WITHOUT_MPI_H
 #include <mpi.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -98,6 +104,52 @@ RF_API const char *rf_status_name(rf_status status);
  * Ranks: any. Threads: any thread (each has its own). */
 RF_API const char *rf_last_error(void);
 
+/* Record the details rf_last_error() gives (printf-style, kept up to
+ * 1 KiB) and return status, so that a flow or a job's own function can
+ * end with `return rf_error_set(RF_EUSAGE, "--input %s: ...", path);`:
+ * the job's one-line error then names the problem.
+ * Ranks: any. Threads: any thread (each has its own). */
+RF_API rf_status rf_error_set(rf_status status, const char *fmt, ...)
+    RF_PRINTF(2, 3);
+
+/* Passing a failure on, for functions that return rf_status (tasks, flows,
+ * steps, a job's own helpers):
+ *   RF_CHECK(expr)            return expr's status unless it is RF_OK;
+ *   RF_CHECK_GOTO(expr, st, label)  store it in st and goto label (to
+ *                             release what the function holds) unless OK;
+ *   RF_ENSURE(cond, status, fmt, ...)  unless cond holds, return status
+ *                             with the details for rf_last_error(). */
+#define RF_CHECK(expr)                                                       \
+  do {                                                                       \
+    rf_status rf_st_ = (expr);                                               \
+    if (rf_st_ != RF_OK) return rf_st_;                                      \
+  } while (0)
+
+#define RF_CHECK_GOTO(expr, st, label)                                       \
+  do {                                                                       \
+    (st) = (expr);                                                           \
+    if ((st) != RF_OK) goto label;                                           \
+  } while (0)
+
+#define RF_ENSURE(cond, status, ...)                                         \
+  do {                                                                       \
+    if (!(cond)) return rf_error_set((status), __VA_ARGS__);                 \
+  } while (0)
+
+/* ------------------------------------------------------------------------
+ * Memory
+ * ------------------------------------------------------------------------
+ * The library's allocator, as malloc, calloc, realloc and free (size 0 is
+ * 1 byte; NULL when out of memory). Everything rankflow allocates goes
+ * through it, and so may a job's own code: the library's tests fail the
+ * n-th allocation on purpose, and code that allocates here is checked the
+ * same way. Memory from these is freed with rf_free only.
+ * Ranks: any. Threads: any thread. */
+RF_API void *rf_malloc(size_t size);
+RF_API void *rf_calloc(size_t n, size_t size);
+RF_API void *rf_realloc(void *ptr, size_t size);
+RF_API void rf_free(void *ptr);
+
 /* Exit codes shared by every job and returned by rf_run() on every rank. */
 enum {
   RF_EXIT_OK = 0,        /* everything completed */
@@ -118,7 +170,6 @@ typedef struct rf_future rf_future;         /* a submitted task */
 typedef struct rf_value rf_value;           /* a typed value */
 typedef struct rf_as_completed rf_as_completed;
 typedef struct rf_frame rf_frame;           /* a small columnar table */
-typedef struct rf_timeseries rf_timeseries; /* a planned synthetic dataset */
 typedef struct rf_step rf_step;             /* a registered collective step */
 typedef struct rf_step_ctx rf_step_ctx;     /* a running step's context */
 
@@ -195,6 +246,12 @@ RF_API int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli);
  * dropped when rf_run() opens it, so every task runs again (a job's
  * --force). Call before rf_run(). Ranks: all (only rank 0 acts). */
 RF_API void rf_journal_reset(rf_runtime *rt);
+
+/* The journal file given with --journal (borrowed), or NULL when the run
+ * has none: a flow that writes outputs by side effect keeps what a
+ * stopped run left for the rerun only when there is a journal.
+ * Ranks: any. Threads: any thread. */
+RF_API const char *rf_journal_path(const rf_runtime *rt);
 
 /* This process's rank in the job, and the job's size.
  * Ranks: any. Threads: any thread. */
@@ -421,7 +478,9 @@ RF_API int rf_ctx_rank(const rf_ctx *ctx);
  * each member's input. The task's result is its rank 0's; a failure
  * returned by any member fails the task with that member's message.
  * Ranks: task (the members). */
+#ifndef RF_WITHOUT_MPI_H
 RF_API MPI_Comm rf_ctx_comm(const rf_ctx *ctx);
+#endif
 RF_API int rf_ctx_comm_rank(const rf_ctx *ctx);
 RF_API int rf_ctx_comm_size(const rf_ctx *ctx);
 
@@ -598,6 +657,11 @@ typedef rf_status (*rf_step_fn)(rf_step_ctx *ctx);
 RF_API rf_status rf_step_register(rf_runtime *rt, const char *name,
                                   rf_step_fn fn, rf_step **out);
 
+/* Look up a registered step by name: RF_ENOTASK (with the name in
+ * rf_last_error) if there is none. Ranks: any. */
+RF_API rf_status rf_step_find(rf_runtime *rt, const char *name,
+                              rf_step **out);
+
 /* Run step on every rank with arg (borrowed; NULL for none; no futures)
  * and wait for all. Returns RF_OK when every rank's function returned
  * RF_OK; otherwise the largest status a failing rank returned (RF_ETASK
@@ -613,7 +677,9 @@ RF_API rf_status rf_flow_step(rf_flow *flow, const rf_step *step,
  * own, so collectives there never meet rankflow's messages), this rank,
  * the size, the argument (borrowed), and the runtime.
  * Ranks: inside a step. Threads: the MPI thread. */
+#ifndef RF_WITHOUT_MPI_H
 RF_API MPI_Comm rf_step_comm(const rf_step_ctx *ctx);
+#endif
 RF_API int rf_step_rank(const rf_step_ctx *ctx);
 RF_API int rf_step_size(const rf_step_ctx *ctx);
 RF_API const rf_value *rf_step_arg(const rf_step_ctx *ctx);
@@ -701,93 +767,6 @@ RF_API rf_status rf_frame_write_hdf5(const char *path, const char *key,
  * Ranks: any. Threads: the MPI thread. */
 RF_API rf_status rf_frame_read_hdf5(const char *path, const char *key,
                                     rf_frame **out);
-
-/* ------------------------------------------------------------------------
- * Synthetic timeseries (dask.datasets.timeseries as a plan)
- * ------------------------------------------------------------------------
- * A plan of partitions exactly as pandas' date_range(start, end,
- * freq=partition_freq) bounds them: partition i holds the rows at freq in
- * [bound i, bound i+1). Dates: YYYY, YYYY-MM, YYYY-MM-DD or
- * YYYY-MM-DDTHH:MM:SS (UTC, no zone). Frequencies: a positive count with
- * s, min, h, d or w (w anchored on Sunday, as pandas' W-SUN). */
-
-/* Plan the dataset. Errors: RF_EUSAGE with a one-line reason in
- * rf_last_error() (bad date or frequency, end not after start, a
- * partition frequency that is not a multiple of freq, no whole
- * partition in the range); RF_ENOMEM. Caller frees with
- * rf_timeseries_free. Ranks: any. Threads: any thread. */
-RF_API rf_status rf_timeseries_plan(const char *start, const char *end,
-                                    const char *freq,
-                                    const char *partition_freq,
-                                    uint64_t seed, rf_timeseries **out);
-RF_API void rf_timeseries_free(rf_timeseries *ts);
-
-/* The plan's numbers: partitions; rows in all; a partition's first
- * timestamp (ns since the Unix epoch; INT64_MIN for a partition out of
- * range) and rows (-1 out of range); the row spacing (ns);
- * the seed; and the parameters as given ("start", "end", "freq",
- * "partition_freq"; NULL for another name). Ranks: any. Threads: any. */
-RF_API size_t rf_timeseries_partitions(const rf_timeseries *ts);
-RF_API int64_t rf_timeseries_rows(const rf_timeseries *ts);
-RF_API int64_t rf_timeseries_partition_start(const rf_timeseries *ts,
-                                             size_t partition);
-RF_API int64_t rf_timeseries_partition_rows(const rf_timeseries *ts,
-                                            size_t partition);
-RF_API int64_t rf_timeseries_freq_ns(const rf_timeseries *ts);
-RF_API uint64_t rf_timeseries_seed(const rf_timeseries *ts);
-RF_API const char *rf_timeseries_param(const rf_timeseries *ts,
-                                       const char *name);
-
-/* Generate rows [row0, row0 + n) of a partition into the arrays given
- * (each may be NULL; name holds 8-byte null-padded ASCII). The bits depend
- * only on the seed, the partition and the row, never on who makes them.
- * RF_EINVAL for rows outside the partition. Ranks: any. Threads: any. */
-RF_API rf_status rf_timeseries_generate(const rf_timeseries *ts,
-                                        size_t partition, int64_t row0,
-                                        size_t n, int64_t *timestamp,
-                                        int64_t *id, char (*name)[8],
-                                        double *x, double *y);
-
-/* Register the tasks the timeseries summary submits. Every rank must call
- * it, at the same point of its registrations, before rf_run.
- * Ranks: all. */
-RF_API rf_status rf_timeseries_register(rf_runtime *rt);
-
-/* Where a summary's rows come from and go. */
-typedef struct {
-  const char *write_data; /* also write the generated rows to this HDF5
-                             file (parallel HDF5; as FILE.partial until
-                             complete), or NULL */
-  const char *input;      /* read the rows from this file (written by
-                             write_data; see rf_timeseries_open), or NULL */
-} rf_timeseries_io;
-
-/* describe() of the dataset, as pandas gives it for the numeric columns:
- * a frame with rows count, mean, std (ddof 1), min, 25%, 50%, 75%, max
- * and float64 columns id, x, y. Quartiles are exact (pandas' linear
- * interpolation); the frame's bits are the same at any rank count, and
- * the same when the rows are read back from a written file. Runs two
- * passes of tasks over fixed pieces of at most 2^20 rows; no rank holds
- * the data. io may be NULL (generate, write nothing). *out: a new frame
- * (caller frees). Errors: the flow's (RF_ESTOPPED ...), RF_ETASK if a
- * piece failed (its message in rf_last_error()), RF_EUSAGE (write_data
- * with input), RF_EIO (the data file), RF_ENOMEM, RF_ENOTASK
- * (rf_timeseries_register was not called). Ranks: rank 0 (the flow). */
-RF_API rf_status rf_timeseries_summary(rf_flow *flow, const rf_timeseries *ts,
-                                       const rf_timeseries_io *io,
-                                       rf_frame **out);
-
-/* A plan read back from a file written with write_data: its parameters
- * from the attributes of /timeseries, checked against the datasets
- * (present, typed, of the planned length, offsets consistent). Errors:
- * RF_EUSAGE naming the path and the problem. Ranks: any. Threads: the MPI
- * thread. */
-RF_API rf_status rf_timeseries_open(const char *path, rf_timeseries **out);
-
-/* The plan's data parameters as a map (start, end, freq, partition_freq,
- * seed, rows, partitions) for attributes; NULL when out of memory. Caller
- * frees. Ranks: any. Threads: any thread. */
-RF_API rf_value *rf_timeseries_attrs(const rf_timeseries *ts);
 
 #ifdef __cplusplus
 }

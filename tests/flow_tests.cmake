@@ -166,7 +166,7 @@ rf_add_test(test_regress_cancel_overtake RANKS 2 TIMEOUT 60 FAIL_REGEX "ran to t
 rf_add_test(test_regress_wire_id INTERNAL RANKS 2 TIMEOUT 60)
 
 # The timeseries summary against a reference computed by sorting.
-rf_add_test(test_ts_summary_exact RANKS 1 2 4 TIMEOUT 120)
+rf_add_test(test_ts_summary_exact TIMESERIES RANKS 1 2 4 TIMEOUT 120)
 rf_add_test(test_frame_value INTERNAL LABELS unit)
 # The same seed gives bitwise the same frame at any rank count.
 add_test(NAME ts_summary_same_bits

@@ -5,7 +5,7 @@
  * Uses the runtime's internals to forge the bytes. */
 #include <stdlib.h>
 
-#include "rf_internal.h"
+#include "exec/exec.h"
 #include "rf_test.h"
 
 static const char *to = "worker";

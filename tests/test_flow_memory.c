@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "rf_internal.h"
+#include "base/base.h"
 #include "rf_test.h"
 
 static rf_task *echo;

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "rf_internal.h"
+#include "data/data.h"
 #include "rf_test.h"
 
 static rf_frame *make(void) {

@@ -1,7 +1,7 @@
 /* test_regress_step_after_fatal.c -- Regression: a step called after a
  * worker reported an error returns that error at once (the job ends with
  * exit 3) instead of waiting forever for the broken worker. */
-#include "rf_internal.h"
+#include "exec/exec.h"
 #include "rf_test.h"
 
 static rf_task *task;

@@ -1,7 +1,7 @@
 /* test_regress_submit_oom.c -- Regression: rf_submit failing (out of memory) after wiring one of two
  * upstream edges unwires it; the future goes as if never submitted and the
  * tear-down frees nothing twice. */
-#include "rf_internal.h"
+#include "base/base.h"
 #include "rf_test.h"
 static rf_task *id;
 static rf_status id_fn(rf_ctx *ctx) { rf_ctx_return(ctx, rf_value_copy(rf_ctx_arg(ctx))); return RF_OK; }

@@ -1,7 +1,7 @@
 /* test_regress_wire_id.c -- Regression: wire ids stay valid past 2^31 submissions (the generation
  * counter is sent unsigned). */
 #include <time.h>
-#include "rf_internal.h"
+#include "rank0/coord.h"
 #include "rf_test.h"
 static rf_task *t;
 static rf_status t_fn(rf_ctx *ctx) { (void)ctx; return RF_OK; }

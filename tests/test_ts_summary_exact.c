@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "rf_test.h"
+#include "timeseries.h"
 
 static rf_timeseries *plan;
 

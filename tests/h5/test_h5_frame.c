@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "h5_frames.h"
-#include "rf_internal.h"
+#include "base/base.h"
 #include "rf_test.h"
 
 static char dir[512];

@@ -15,7 +15,7 @@
  * Beside OUT.html it writes OUT.html.attempts.json and .tasks.json (the
  * spools) for the checker to compare with what the page embeds.
  */
-#include "rf_internal.h"
+#include "rank0/out/out.h"
 #include "rf_test.h"
 
 #include <dirent.h>

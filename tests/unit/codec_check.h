@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "rf_internal.h"
+#include "data/data.h"
 
 /* NULL when the property holds, else a short description of the breach. */
 static const char *rf_codec_check(const uint8_t *data, size_t len) {

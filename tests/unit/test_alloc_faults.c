@@ -11,7 +11,7 @@
  */
 #include <stdlib.h>
 
-#include "rf_internal.h"
+#include "data/data.h"
 #include "rf_test.h"
 
 /* Remember the first failure of a sequence of calls. */

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
-#include "rf_internal.h"
+#include "data/data.h"
 #include "rf_test.h"
 
 #if defined(__SANITIZE_ADDRESS__)

@@ -12,7 +12,7 @@
  */
 #include <stdlib.h>
 
-#include "rf_internal.h"
+#include "data/data.h"
 #include "rf_test.h"
 
 /* Decode must fail with RF_ECODEC, leave *out NULL, say why, and make at

@@ -9,7 +9,8 @@
  * failed allocation is RF_ENOMEM. Live blocks are counted before and
  * after: every path must free what it made.
  */
-#include "rf_internal.h"
+#include "base/base.h"
+#include "timeseries.h"
 #include "rf_test.h"
 
 typedef struct {

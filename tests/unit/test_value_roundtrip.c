@@ -14,7 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "rf_internal.h"
+#include "data/data.h"
 #include "rf_test.h"
 
 /* Encode v, check the encoding is `want_len` bytes (0: any), decode it and

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "rankflow.h"
+#include "timeseries.h"
 
 /* ns since the epoch as ISO text; the bounds are whole seconds. */
 static const char *iso(int64_t ns, char *buf, size_t len) {

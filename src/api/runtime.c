@@ -1,0 +1,283 @@
+/* runtime.c -- init, run and finalize: the life of a rankflow process.
+ *
+ * rf_init parses the command line before MPI exists (so --help, --version
+ * and usage errors leave at once, the same on every rank), installs the
+ * signal handlers, then initialises MPI on private communicators with
+ * errors returned rather than fatal. rf_run checks that every rank holds
+ * the same task registry, runs the flow on rank 0 (rank0/) and the worker
+ * loop elsewhere (worker/), and makes all ranks leave together with rank
+ * 0's exit code.
+ */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The launcher's rank, read before MPI exists, so that only rank 0 prints
+ * help and usage errors. */
+static int launcher_rank(void) {
+  static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK",
+                                     "PMI_RANK", "SLURM_PROCID"};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+    const char *v = getenv(vars[i]);
+    if (v != NULL && v[0] != '\0') return atoi(v);
+  }
+  return 0;
+}
+
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
+  rf_cli fallback = {0};
+  rf_lib_options lib = {RF_LOG_INFO, 0,    RF_PROGRESS_AUTO, 10.0,
+                        0,           NULL, NULL,             RF_IO_SLOTS_DEFAULT,
+                        NULL,        20.0};
+  *out = NULL;
+  if (cli == NULL) cli = &fallback;
+  if (cli->name == NULL) {
+    fallback = *cli;
+    fallback.name = argc > 0 ? base_name(argv[0]) : "rankflow";
+    cli = &fallback;
+  }
+  int print = launcher_rank() == 0;
+  const char *env = getenv("RANKFLOW_LOG");
+  if (env != NULL && env[0] != '\0' &&
+      rf__log_level_parse(env, &lib.log_level) != RF_OK) {
+    if (print) {
+      fprintf(stderr, "%s: RANKFLOW_LOG: %s; see --help\n", cli->name,
+              rf_last_error());
+    } else {
+      rf__sleep(1.0); /* as below: let rank 0 print first */
+    }
+    return RF_EXIT_USAGE;
+  }
+  int code = rf__options_parse(argc, argv, cli, &lib, print);
+  if (code > 0 && !print) {
+    /* mpirun kills every rank as soon as one exits non-zero: give rank 0
+     * the time to print the one line that explains the exit. */
+    rf__sleep(1.0);
+  }
+  if (code >= 0) return code;
+  rf__log_setup(-1, lib.log_level);
+  rf__clock_setup();
+  rf__value_set_future_hooks(&rf__flow_future_hooks);
+  if (rf__signals_install() != RF_OK) {
+    rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+    return RF_EXIT_INTERNAL;
+  }
+
+  rf_runtime *rt = calloc(1, sizeof *rt);
+  if (rt == NULL) {
+    rf__log(RF_LOG_ERROR, NULL, "out of memory");
+    return RF_EXIT_INTERNAL;
+  }
+  rt->prog = cli->name;
+  rt->comm = MPI_COMM_NULL;
+  if (lib.journal != NULL && (rt->identity = rf__options_identity(cli)) == NULL) {
+    rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+    free(rt);
+    return RF_EXIT_INTERNAL;
+  }
+  int provided = MPI_THREAD_SINGLE;
+  if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) !=
+      MPI_SUCCESS) {
+    rf__log(RF_LOG_ERROR, NULL, "MPI_Init_thread failed");
+    free(rt);
+    return RF_EXIT_INTERNAL;
+  }
+  rt->mpi_ok = 1;
+  rt->thread_level = provided;
+  rf_status st = RF_OK;
+  MPI_Request req;
+  if (provided < MPI_THREAD_FUNNELED) {
+    st = rf__error(RF_EMPI, "MPI gave thread level %d, below FUNNELED",
+                   provided);
+  }
+  /* Errors come back as codes on our communicator, not as aborts. */
+  if (st == RF_OK &&
+      MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN) !=
+          MPI_SUCCESS) {
+    st = rf__error(RF_EMPI, "MPI_Comm_set_errhandler failed");
+  }
+  /* The ranks start at different times: wait for all without spinning
+   * before the collective dup, which would spin. */
+  if (st == RF_OK) {
+    int rc = MPI_Ibarrier(MPI_COMM_WORLD, &req);
+    st = rc == MPI_SUCCESS ? rf__wait_request(&req)
+                           : rf__error_mpi(rc, "MPI_Ibarrier");
+  }
+  rt->step_comm = rt->group_comm = MPI_COMM_NULL;
+  if (st == RF_OK) {
+    int rc = MPI_Comm_dup(MPI_COMM_WORLD, &rt->comm);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_dup(MPI_COMM_WORLD, &rt->step_comm);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_dup(MPI_COMM_WORLD, &rt->group_comm);
+    if (rc != MPI_SUCCESS) st = rf__error_mpi(rc, "MPI_Comm_dup");
+  }
+  if (st == RF_OK &&
+      (MPI_Comm_set_errhandler(rt->comm, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
+       MPI_Comm_rank(rt->comm, &rt->rank) != MPI_SUCCESS ||
+       MPI_Comm_size(rt->comm, &rt->size) != MPI_SUCCESS)) {
+    st = rf__error(RF_EMPI, "setting up the rankflow communicator failed");
+  }
+  if (st == RF_OK &&
+      MPI_Comm_set_errhandler(rt->group_comm, MPI_ERRORS_RETURN) != MPI_SUCCESS) {
+    st = rf__error(RF_EMPI, "setting up the group communicator failed");
+  }
+  if (st == RF_OK) st = rf__group_node(rt->comm, rt->rank, rt->size, &rt->node);
+  if (st != RF_OK) {
+    rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+    MPI_Abort(MPI_COMM_WORLD, RF_EXIT_INTERNAL);
+    return RF_EXIT_INTERNAL;
+  }
+  rf__log_setup(rt->rank, lib.log_level);
+  rt->opts = lib;
+  rt->argc = argc;
+  rt->argv = argv;
+  rt->flow.rt = rt;
+  rt->flow.ops = &rf__rank0_flow_ops;
+  *out = rt;
+  return RF_EXIT_OK;
+}
+
+int rf_runtime_rank(const rf_runtime *rt) { return rt->rank; }
+void rf_journal_reset(rf_runtime *rt) { rt->journal_reset = 1; }
+const char *rf_journal_path(const rf_runtime *rt) { return rt->opts.journal; }
+int rf_runtime_size(const rf_runtime *rt) { return rt->size; }
+
+/* What each rank tells the others at start-up. */
+typedef struct {
+  uint64_t fingerprint;
+  uint64_t ntasks;
+  uint64_t status;
+  uint64_t node;
+} startup_info;
+
+/* Compare registries and start-up errors across ranks; every rank reaches
+ * the same verdict. Rank 0 names the difference. */
+static int startup_check(rf_runtime *rt, rf_status local) {
+  startup_info mine = {rf__registry_fingerprint(&rt->reg), rt->reg.count,
+                       (uint64_t)local, (uint64_t)rt->node};
+  startup_info *all = calloc((size_t)rt->size, sizeof *all);
+  if (all == NULL) return -RF_EXIT_INTERNAL;
+  MPI_Request req;
+  int rc = MPI_Iallgather(&mine, 4, MPI_UINT64_T, all, 4, MPI_UINT64_T,
+                          rt->comm, &req);
+  if (rc != MPI_SUCCESS || rf__wait_request(&req) != RF_OK) {
+    free(all);
+    rf__log(RF_LOG_ERROR, NULL, "start-up check: MPI_Iallgather failed");
+    return -RF_EXIT_INTERNAL;
+  }
+  int code = RF_EXIT_OK;
+  for (int r = 0; r < rt->size; r++) {
+    if (all[r].status == RF_EUSAGE) {
+      /* Bad input found at start-up (a journal of another run): exit 2
+       * with the one line that names it. */
+      if (rt->rank == r) {
+        rf__log(RF_LOG_ERROR, NULL, "%s; see --help", rf_last_error());
+      }
+      if (code == RF_EXIT_OK) code = RF_EXIT_USAGE;
+    } else if (all[r].status != RF_OK) {
+      if (rt->rank == r) {
+        char msg[1200];
+        rf__log(RF_LOG_ERROR, NULL, "start-up failed: %s",
+                rf__describe(local, msg, sizeof msg));
+      }
+      code = RF_EXIT_INTERNAL;
+    } else if (all[r].fingerprint != all[0].fingerprint ||
+               all[r].ntasks != all[0].ntasks) {
+      if (rt->rank == 0) {
+        rf__log(RF_LOG_ERROR, NULL,
+                "%s: rank 0 has %llu tasks (fingerprint %016llx), rank %d "
+                "has %llu (fingerprint %016llx); are two different builds "
+                "running in one job?",
+                rf_strerror(RF_EREGISTRY), (unsigned long long)all[0].ntasks,
+                (unsigned long long)all[0].fingerprint, r,
+                (unsigned long long)all[r].ntasks,
+                (unsigned long long)all[r].fingerprint);
+      }
+      code = RF_EXIT_INTERNAL;
+    }
+  }
+  if (code == RF_EXIT_OK && rt->rank == 0) {
+    rt->nodes = calloc((size_t)rt->size, sizeof *rt->nodes);
+    if (rt->nodes == NULL) code = RF_EXIT_INTERNAL;
+    for (int r = 0; rt->nodes != NULL && r < rt->size; r++) {
+      rt->nodes[r] = (int)all[r].node;
+    }
+  }
+  free(all);
+  return code;
+}
+
+int rf_run(rf_runtime *rt, rf_flow_fn flow, void *user) {
+  rf_status local = RF_OK;
+  if (rt->ran) {
+    local = rf__error(RF_ESTATE, "rf_run called twice");
+  } else if (flow == NULL) {
+    local = rf__error(RF_EINVAL, "rf_run: no flow function");
+  }
+  rt->ran = 1;
+  rt->reg.closed = 1;
+  if (local == RF_OK && rt->rank == 0) local = rf__coord_create(rt, &rt->co);
+  int code = startup_check(rt, local);
+  if (code == RF_EXIT_OK && rt->rank == 0) rf__coord_set_nodes(rt->co, rt->nodes);
+  if (code == RF_EXIT_OK) {
+    if (rt->rank == 0) {
+      rf__error_clear();
+      rf_status st = flow(&rt->flow, user);
+      code = rf__coord_finish_flow(rt->co, st);
+    } else {
+      code = rf__worker_run(rt);
+    }
+  }
+  rf__log(RF_LOG_DEBUG, NULL, "leaving with exit code %d", code);
+  if (code < 0 || rf__barrier(rt->comm) != RF_OK) {
+    rt->mpi_ok = 0; /* the ranks cannot leave together: abort */
+    return RF_EXIT_INTERNAL;
+  }
+  return code;
+}
+
+int rf_finalize(rf_runtime *rt, int exit_code) {
+  if (rt == NULL) return exit_code;
+  rf__coord_free(rt->co);
+  /* An I/O task that ignored its cancel may still read its context (the
+   * runtime, the registry): those stay until the process exits. */
+  if (!rf__iopool_stuck()) {
+    rf__registry_free(&rt->reg);
+    rf_value_free(rt->identity);
+    rt->identity = NULL;
+  }
+  if (!rt->mpi_ok) {
+    free(rt->nodes);
+    free(rt);
+    MPI_Abort(MPI_COMM_WORLD, RF_EXIT_INTERNAL);
+    return RF_EXIT_INTERNAL;
+  }
+  rf__group_cache_free();
+  int bad = rt->comm != MPI_COMM_NULL && MPI_Comm_free(&rt->comm) != MPI_SUCCESS;
+  bad |= rt->step_comm != MPI_COMM_NULL &&
+         MPI_Comm_free(&rt->step_comm) != MPI_SUCCESS;
+  bad |= rt->group_comm != MPI_COMM_NULL &&
+         MPI_Comm_free(&rt->group_comm) != MPI_SUCCESS;
+  free(rt->nodes);
+  if (!rf__iopool_stuck()) free(rt);
+  rf__log(RF_LOG_DEBUG, NULL, "left together; finalizing MPI");
+  /* When a rank leaves with a non-zero code, mpirun (and srun with
+   * --kill-on-bad-exit) starts killing the others, which may be waiting in
+   * MPI_Finalize for a launcher that no longer answers. Every rank's work is
+   * done once the final barrier has passed, so let that SIGTERM end the
+   * process now rather than catch it and wait for SIGKILL. */
+  if (exit_code != RF_EXIT_OK) rf__signals_default();
+  bad |= MPI_Finalize() != MPI_SUCCESS;
+  rf__log(RF_LOG_DEBUG, NULL, "MPI finalized");
+  if (bad) {
+    rf__log(RF_LOG_ERROR, NULL, "MPI_Finalize failed");
+    return exit_code == RF_EXIT_OK ? RF_EXIT_INTERNAL : exit_code;
+  }
+  return exit_code;
+}
