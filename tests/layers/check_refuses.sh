@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# check_refuses.sh CHECKER TREE OBJECT...: the checker, run on a tree that
+# breaks every rule once, exits 1 and names each break.
+set -u
+out=$(/usr/bin/python3 "$1" "${@:2}")
+rc=$?
+echo "$out"
+fail=0
+[ "$rc" -eq 1 ] || { echo "check_refuses: exit $rc, not 1"; fail=1; }
+while read -r want; do
+  grep -qF -- "$want" <<< "$out" || { echo "check_refuses: no '$want'"; fail=1; }
+done <<'LINES'
+src/base/clock.c:3: base/ includes "rank0/coord.h" of rank0/, a layer it may not see
+src/base/clock.c:4: base/ includes <mpi.h>
+src/data/codec.c:2: data/ includes <mpi.h>
+src/rank0/coord.h:2: only h5/ includes <hdf5.h>
+jobs/job.c:3: a job includes "exec/exec.h": jobs use rankflow.h
+src/base/calls_up.c: calls rf_fixture_rank0_work of src/rank0/work.c, a layer above it
+LINES
+echo "check_refuses: $([ $fail -eq 0 ] && echo PASS || echo FAIL)"
+exit $fail

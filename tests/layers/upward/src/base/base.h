@@ -1,0 +1,1 @@
+/* base.h -- a stand-in for the fixture. */

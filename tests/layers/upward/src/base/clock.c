@@ -1,0 +1,4 @@
+/* A base file that reaches up: the checker must refuse both includes. */
+#include "base.h"
+#include "rank0/coord.h"
+#include <mpi.h>

@@ -1,0 +1,3 @@
+/* A data file that includes MPI: refused. */
+#include <mpi.h>
+#include "data.h"

@@ -1,0 +1,1 @@
+/* data.h -- a stand-in for the fixture. */

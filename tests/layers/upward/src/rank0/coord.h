@@ -1,0 +1,2 @@
+/* coord.h -- a stand-in for the fixture. */
+#include <hdf5.h>
