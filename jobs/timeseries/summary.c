@@ -280,19 +280,18 @@ static void release_all(summary *s) {
   }
 }
 
-/* Merge every piece's result of a pass, in piece order. */
+/* Merge every piece's result of a pass, in piece order, then release
+ * them. On a failure the futures stay: the caller cancels the pieces that
+ * have not run, rather than wait for them. */
 static rf_status merge(summary *s, int pass) {
-  rf_status st = RF_OK;
-  for (size_t i = 0; i < s->npieces && st == RF_OK; i++) {
+  for (size_t i = 0; i < s->npieces; i++) {
     const rf_value *r;
-    st = piece_result(s, i, &r);
-    if (st == RF_OK) {
-      st = pass == 1 ? rf__describe_merge1(s->d, i, r)
-                     : rf__describe_merge2(s->d, i, r);
-    }
+    RF_CHECK(piece_result(s, i, &r));
+    RF_CHECK(pass == 1 ? rf__describe_merge1(s->d, i, r)
+                       : rf__describe_merge2(s->d, i, r));
   }
   release_all(s);
-  return st;
+  return RF_OK;
 }
 
 /* Create the data file (as FILE.partial) on every rank before pass 1.

@@ -106,8 +106,8 @@ rf_status rf_timeseries_summary(rf_flow *flow, const rf_timeseries *ts,
 /* A plan read back from a file written with write_data: its parameters
  * from the attributes of /timeseries, checked against the datasets
  * (present, typed, of the planned length, offsets consistent). Errors:
- * RF_EUSAGE naming the path and the problem. Ranks: any. Threads: the MPI
- * thread. */
+ * RF_EUSAGE naming the path and the problem; RF_EHDF5 or RF_ENOMEM when
+ * reading fails. Ranks: any. Threads: the MPI thread. */
 rf_status rf_timeseries_open(const char *path, rf_timeseries **out);
 
 /* The data file of --write-data, between the create and close steps: a

@@ -164,8 +164,8 @@ rf_status rf_as_completed_create(rf_flow *flow, rf_future **futures, size_t n,
                                  rf_as_completed **out) {
   *out = NULL;
   if (flow->ops->as_completed == NULL) {
-    return rf__error(RF_ESTATE, "rf_as_completed in a task on a worker: "
-                     "wait on the futures instead");
+    return rf__error(RF_ESTATE, "rf_as_completed in %s: wait on the futures "
+                     "instead", flow->ops->kind);
   }
   return flow->ops->as_completed(flow, futures, n, out);
 }

@@ -6,7 +6,8 @@
  * here. This layer knows nothing of MPI, tasks or the coordinator. The one
  * thing above it that a value can hold is a future: values keep futures
  * by reference and the codec writes them through rf_future_hooks, which
- * the layer that owns futures installs (api/runtime.c installs rank0's).
+ * the top layer installs (api/flow.c's table, for rank 0's futures and a
+ * worker's handles alike; rf_init sets it).
  * Included by every layer above base/; includes base.h and msgpack.h.
  */
 #ifndef RF_DATA_H

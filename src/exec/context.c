@@ -135,7 +135,10 @@ static rf_status refuse_subtask(rf_flow *flow, const rf_task *task,
                    "subtasks");
 }
 
-static const rf_flow_ops no_subtasks = {.submit = refuse_subtask};
+static const rf_flow_ops no_subtasks = {
+    .kind = "an I/O or parallel task",
+    .submit = refuse_subtask,
+};
 
 rf_status rf__attempt_note(rf_attempt_result *res, rf_outcome outcome,
                            const char *msg) {

@@ -115,9 +115,8 @@ enum {
   RF_FUT_HELD = 1u << 0,      /* the flow holds a reference */
   RF_FUT_QUEUED = 1u << 1,    /* in the ready queue or the retry heap */
   RF_FUT_CANCEL = 1u << 2,    /* cancel requested */
-  RF_FUT_STARTED = 1u << 3,   /* ask the worker to report the start */
-  RF_FUT_TREE = 1u << 4,      /* arg is a tree holding futures */
-  RF_FUT_JOURNAL = 1u << 5    /* resolved from the journal */
+  RF_FUT_TREE = 1u << 3,      /* arg is a tree holding futures */
+  RF_FUT_JOURNAL = 1u << 4    /* resolved from the journal */
 };
 
 struct rf_future {
@@ -161,6 +160,7 @@ const char *rf__future_keytext(rf_future *f);
  * public call through these; futures choose theirs by kind. An operation
  * that a flow cannot do is NULL there. */
 typedef struct rf_flow_ops {
+  const char *kind; /* whose flow, for messages ("a task on a worker") */
   rf_status (*submit)(rf_flow *flow, const rf_task *task, rf_value *arg,
                       rf_future **out);
   /* Wait until f has ended or deadline_ns (monotonic; 0: none). */

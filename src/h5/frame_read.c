@@ -98,27 +98,18 @@ static int scalar(const shape *sh) { return sh->ndims == 0 && sh->points == 1; }
  * when it is missing, of another kind or longer. */
 static rf_status get_text(const reader *r, hid_t obj, const char *where,
                           const char *name, char *buf, size_t cap) {
-  hid_t a;
-  RF_CHECK(open_attr(r, obj, where, name, 0, &a));
-  rf_status st;
-  shape sh;
-  hid_t type = H5Aget_type(a);
-  RF_CHECK_GOTO(describe(r, name, H5Tcopy(type), H5Aget_space(a), &sh), st,
-                out);
-  htri_t var = sh.cls == H5T_STRING ? H5Tis_variable_str(type) : 0;
-  if (sh.cls != H5T_STRING || var != 0 || !scalar(&sh) || sh.size >= cap) {
-    st = var < 0 ? rf__h5_fail(r->path, "reading %s's '%s'", where, name)
-                 : bad(r, "%s's '%s' is not a short fixed-length string",
-                       where, name);
-    goto out;
+  char why[RF_H5_WHY_LEN] = "";
+  switch (rf__h5_attr_text(obj, name, buf, cap, why)) {
+    case RF_H5_ATTR_OK:
+      return RF_OK;
+    case RF_H5_ATTR_MISSING:
+      return bad(r, "%s has no attribute '%s'", where, name);
+    case RF_H5_ATTR_OTHER:
+      return bad(r, "%s's '%s' is not a short fixed-length string", where,
+                 name);
+    default:
+      return rf__h5_failed(r->path, why, "reading %s's '%s'", where, name);
   }
-  memset(buf, 0, cap);
-  if (H5Aread(a, type, buf) < 0) {
-    st = rf__h5_fail(r->path, "reading %s's '%s'", where, name);
-  }
-out:
-  if (type >= 0) st = rf__h5_closed(st, H5Tclose(type), r->path, "a type");
-  return rf__h5_closed(st, H5Aclose(a), r->path, name);
 }
 
 /* get_text, and RF_EUSAGE unless the text is want. */
@@ -133,19 +124,17 @@ static rf_status expect_text(const reader *r, hid_t obj, const char *where,
 /* A scalar integer attribute (any width and order) as int64. */
 static rf_status get_int(const reader *r, hid_t obj, const char *where,
                          const char *name, int64_t *out) {
-  hid_t a;
-  RF_CHECK(open_attr(r, obj, where, name, 0, &a));
-  rf_status st;
-  shape sh;
-  RF_CHECK_GOTO(describe(r, name, H5Aget_type(a), H5Aget_space(a), &sh), st,
-                out);
-  if (sh.cls != H5T_INTEGER || !scalar(&sh)) {
-    st = bad(r, "%s's '%s' is not a scalar integer", where, name);
-  } else if (H5Aread(a, H5T_NATIVE_INT64, out) < 0) {
-    st = rf__h5_fail(r->path, "reading %s's '%s'", where, name);
+  char why[RF_H5_WHY_LEN] = "";
+  switch (rf__h5_attr_int(obj, name, out, why)) {
+    case RF_H5_ATTR_OK:
+      return RF_OK;
+    case RF_H5_ATTR_MISSING:
+      return bad(r, "%s has no attribute '%s'", where, name);
+    case RF_H5_ATTR_OTHER:
+      return bad(r, "%s's '%s' is not a scalar integer", where, name);
+    default:
+      return rf__h5_failed(r->path, why, "reading %s's '%s'", where, name);
   }
-out:
-  return rf__h5_closed(st, H5Aclose(a), r->path, name);
 }
 
 /* pandas' `transposed` flag: a scalar bitfield (pandas), integer or enum

@@ -1,5 +1,5 @@
 /* h5.c -- what the HDF5 files of this folder share: quiet errors, names,
- * attributes.
+ * attributes written and read.
  *
  * HDF5 prints its error stack on every failure unless told not to; the
  * library reports errors itself, in one line, with HDF5's innermost
@@ -46,15 +46,31 @@ void rf__h5_why(char why[RF_H5_WHY_LEN]) {
 
 /* RF_EHDF5: the file, what was being done and HDF5's innermost message
  * (call it right at the failure). */
+static rf_status failv(const char *path, const char *why, const char *fmt,
+                       va_list ap) {
+  char what[256];
+  vsnprintf(what, sizeof what, fmt, ap);
+  if (why[0] == '\0') return rf__error(RF_EHDF5, "%s: %s", path, what);
+  return rf__error(RF_EHDF5, "%s: %s: %s", path, what, why);
+}
+
 rf_status rf__h5_fail(const char *path, const char *fmt, ...) {
-  char what[256], why[RF_H5_WHY_LEN];
+  char why[RF_H5_WHY_LEN];
   rf__h5_why(why);
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
+  rf_status st = failv(path, why, fmt, ap);
   va_end(ap);
-  if (why[0] == '\0') return rf__error(RF_EHDF5, "%s: %s", path, what);
-  return rf__error(RF_EHDF5, "%s: %s: %s", path, what, why);
+  return st;
+}
+
+rf_status rf__h5_failed(const char *path, const char *why, const char *fmt,
+                        ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  rf_status st = failv(path, why, fmt, ap);
+  va_end(ap);
+  return st;
 }
 
 /* Closing keeps the first error: a failed close is reported only when
@@ -151,17 +167,21 @@ rf_status rf__h5_check_attrs(const rf_value *map, const char *what,
 /* ---- writing ------------------------------------------------------------------ */
 
 /* A fixed-length UTF-8 string type size bytes wide (at least 1). */
+hid_t rf__h5_text_type(size_t size, H5T_str_t pad, H5T_cset_t cset) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  if (t < 0) return H5I_INVALID_HID;
+  if (H5Tset_size(t, size ? size : 1) < 0 || H5Tset_cset(t, cset) < 0 ||
+      H5Tset_strpad(t, pad) < 0) {
+    (void)H5Tclose(t);
+    return H5I_INVALID_HID;
+  }
+  return t;
+}
+
 rf_status rf__h5_string_type(const rf_h5_writer *w, size_t size, H5T_str_t pad,
                              hid_t *out) {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  if (t < 0) return rf__h5_fail(w->path, "making a string type");
-  if (H5Tset_size(t, size ? size : 1) < 0 ||
-      H5Tset_cset(t, H5T_CSET_UTF8) < 0 || H5Tset_strpad(t, pad) < 0) {
-    rf_status st = rf__h5_fail(w->path, "making a string type");
-    return rf__h5_closed(st, H5Tclose(t), w->path, "a string type");
-  }
-  *out = t;
-  return RF_OK;
+  *out = rf__h5_text_type(size, pad, H5T_CSET_UTF8);
+  return *out < 0 ? rf__h5_fail(w->path, "making a string type") : RF_OK;
 }
 
 /* Scalar attribute name of obj, of file type ftype, from buf (mtype). */
@@ -241,4 +261,73 @@ rf_status rf__h5_set_attrs(hid_t obj, const rf_value *map, const char *what) {
   rf_h5_writer w = {what, H5I_INVALID_HID, H5I_INVALID_HID};
   RF_CHECK(rf__h5_check_attrs(map, what, 0));
   return rf__h5_put_attrs(&w, obj, map);
+}
+/* ---- reading attributes ------------------------------------------------------ */
+
+/* Open attribute name of obj with its type and space: OK, MISSING, or
+ * FAILED (why taken). */
+static int open_attr(hid_t obj, const char *name, hid_t *a, hid_t *type,
+                     hid_t *space, char *why) {
+  *a = *type = *space = H5I_INVALID_HID;
+  htri_t has = H5Aexists(obj, name);
+  if (has == 0) return RF_H5_ATTR_MISSING;
+  if (has > 0 && (*a = H5Aopen(obj, name, H5P_DEFAULT)) >= 0 &&
+      (*type = H5Aget_type(*a)) >= 0 && (*space = H5Aget_space(*a)) >= 0) {
+    return RF_H5_ATTR_OK;
+  }
+  if (why != NULL) rf__h5_why(why);
+  return RF_H5_ATTR_FAILED;
+}
+
+/* Close what open_attr opened; got, or FAILED when a close failed. */
+static int close_attr(int got, hid_t a, hid_t type, hid_t space, char *why) {
+  int bad = (space >= 0 && H5Sclose(space) < 0) |
+            (type >= 0 && H5Tclose(type) < 0) | (a >= 0 && H5Aclose(a) < 0);
+  if (bad && got != RF_H5_ATTR_FAILED) {
+    if (why != NULL) rf__h5_why(why);
+    got = RF_H5_ATTR_FAILED;
+  }
+  return got;
+}
+
+/* A dataspace of one element and no dimensions. */
+static int is_scalar(hid_t space) {
+  return H5Sget_simple_extent_ndims(space) == 0 &&
+         H5Sget_simple_extent_npoints(space) == 1;
+}
+
+int rf__h5_attr_text(hid_t obj, const char *name, char *buf, size_t cap,
+                     char *why) {
+  hid_t a, type, space;
+  int got = open_attr(obj, name, &a, &type, &space, why);
+  if (got != RF_H5_ATTR_OK) return close_attr(got, a, type, space, why);
+  H5T_class_t cls = H5Tget_class(type);
+  htri_t var = cls == H5T_STRING ? H5Tis_variable_str(type) : 0;
+  size_t size = H5Tget_size(type);
+  if (cls == H5T_NO_CLASS || var < 0 || size == 0) {
+    got = RF_H5_ATTR_FAILED;
+  } else if (cls != H5T_STRING || var || !is_scalar(space) || size >= cap) {
+    got = RF_H5_ATTR_OTHER;
+  } else {
+    memset(buf, 0, cap);
+    if (H5Aread(a, type, buf) < 0) got = RF_H5_ATTR_FAILED;
+  }
+  if (got == RF_H5_ATTR_FAILED && why != NULL) rf__h5_why(why);
+  return close_attr(got, a, type, space, why);
+}
+
+int rf__h5_attr_int(hid_t obj, const char *name, int64_t *out, char *why) {
+  hid_t a, type, space;
+  int got = open_attr(obj, name, &a, &type, &space, why);
+  if (got != RF_H5_ATTR_OK) return close_attr(got, a, type, space, why);
+  H5T_class_t cls = H5Tget_class(type);
+  if (cls == H5T_NO_CLASS) {
+    got = RF_H5_ATTR_FAILED;
+  } else if (cls != H5T_INTEGER || !is_scalar(space)) {
+    got = RF_H5_ATTR_OTHER;
+  } else if (H5Aread(a, H5T_NATIVE_INT64, out) < 0) {
+    got = RF_H5_ATTR_FAILED;
+  }
+  if (got == RF_H5_ATTR_FAILED && why != NULL) rf__h5_why(why);
+  return close_attr(got, a, type, space, why);
 }

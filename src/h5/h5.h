@@ -36,8 +36,11 @@ void rf__h5_quiet_end(const rf_h5_quiet *q);
  * right at the failure: the next HDF5 call clears the stack. */
 void rf__h5_why(char why[RF_H5_WHY_LEN]);
 /* RF_EHDF5: the file, what was being done and HDF5's innermost message
- * (call it right at the failure). */
+ * (call it right at the failure). rf__h5_failed: the same with the
+ * message taken earlier (rf__h5_why; "" for none). */
 rf_status rf__h5_fail(const char *path, const char *fmt, ...) RF_PRINTF(2, 3);
+rf_status rf__h5_failed(const char *path, const char *why, const char *fmt,
+                        ...) RF_PRINTF(3, 4);
 /* Closing keeps the first error: st, or the close's failure (rc < 0)
  * when nothing failed before it. */
 rf_status rf__h5_closed(rf_status st, herr_t rc, const char *path,
@@ -60,7 +63,10 @@ typedef struct {
   const char *path;
   hid_t gcpl, dcpl;
 } rf_h5_writer;
-/* A fixed-length UTF-8 string type size bytes wide (at least 1). */
+/* A fixed-length string type size bytes wide (at least 1) in cset;
+ * H5I_INVALID_HID when HDF5 fails. */
+hid_t rf__h5_text_type(size_t size, H5T_str_t pad, H5T_cset_t cset);
+/* The same in UTF-8, with the failure said for w's file. */
 rf_status rf__h5_string_type(const rf_h5_writer *w, size_t size, H5T_str_t pad,
                              hid_t *out);
 /* Scalar attribute name of obj, of file type ftype, from buf (mtype). */
@@ -77,5 +83,16 @@ rf_status rf__h5_put_attrs(const rf_h5_writer *w, hid_t obj,
 /* rf__h5_check_attrs then rf__h5_put_attrs, for a file that is not a
  * frame's (what names it in messages). */
 rf_status rf__h5_set_attrs(hid_t obj, const rf_value *map, const char *what);
+
+/* ---- h5.c: reading attributes --------------------------------------------
+ * What a read found: the value, no such attribute, one of another kind,
+ * or a failure of HDF5 (its innermost message then in why, when given). */
+enum { RF_H5_ATTR_OK, RF_H5_ATTR_MISSING, RF_H5_ATTR_OTHER, RF_H5_ATTR_FAILED };
+/* A scalar fixed-length string attribute of obj into buf: NUL-terminated,
+ * and OTHER unless it is shorter than cap. */
+int rf__h5_attr_text(hid_t obj, const char *name, char *buf, size_t cap,
+                     char *why);
+/* A scalar integer attribute of obj (any width and order) as int64. */
+int rf__h5_attr_int(hid_t obj, const char *name, int64_t *out, char *why);
 
 #endif /* RF_H5_H */

@@ -15,7 +15,7 @@
 #include "h5.h"
 
 struct rf_rows {
-  char *path;
+  char *path, *group_name;
   hid_t file, group;
   size_t ncols;    /* writing: the columns given, in their order */
   hid_t *ds;
@@ -36,20 +36,23 @@ static rf_status rows_free(rf_rows *r);
 
 /* A handle for path with room for the columns cols[0..ncols); NULL when
  * out of memory. */
-static rf_rows *rows_new(const char *path, const rf_rows_column *cols,
-                         size_t ncols) {
+static rf_rows *rows_new(const char *path, const char *group,
+                         const rf_rows_column *cols, size_t ncols) {
   rf_rows *r = rf__calloc(1, sizeof *r);
   if (r == NULL) return NULL;
   r->file = r->group = r->text8 = H5I_INVALID_HID;
   r->ncols = ncols;
-  r->path = rf__strdup(path);
   r->ds = rf__calloc(ncols ? ncols : 1, sizeof *r->ds);
+  for (size_t i = 0; r->ds != NULL && i < ncols; i++) {
+    r->ds[i] = H5I_INVALID_HID;
+  }
+  r->path = rf__strdup(path);
+  r->group_name = rf__strdup(group != NULL ? group : "");
   r->types = rf__calloc(ncols ? ncols : 1, sizeof *r->types);
   r->names = rf__calloc(ncols ? ncols : 1, sizeof *r->names);
-  int ok = r->path != NULL && r->ds != NULL && r->types != NULL &&
-           r->names != NULL;
+  int ok = r->path != NULL && r->group_name != NULL && r->ds != NULL &&
+           r->types != NULL && r->names != NULL;
   for (size_t i = 0; ok && i < ncols; i++) {
-    r->ds[i] = H5I_INVALID_HID;
     r->types[i] = cols[i].type;
     ok = (r->names[i] = rf__strdup(cols[i].name)) != NULL;
   }
@@ -62,6 +65,8 @@ static rf_rows *rows_new(const char *path, const rf_rows_column *cols,
 
 /* Close every object and free r; the first failure of a close, if any. */
 static rf_status rows_free(rf_rows *r) {
+  rf_h5_quiet quiet;
+  rf__h5_quiet_begin(&quiet);
   herr_t rc = 0;
   for (size_t i = 0; i < r->ncols; i++) {
     if (r->ds != NULL && r->ds[i] >= 0 && H5Dclose(r->ds[i]) < 0) rc = -1;
@@ -70,9 +75,11 @@ static rf_status rows_free(rf_rows *r) {
   if (r->text8 >= 0 && H5Tclose(r->text8) < 0) rc = -1;
   if (r->group >= 0 && H5Gclose(r->group) < 0) rc = -1;
   if (r->file >= 0 && H5Fclose(r->file) < 0) rc = -1;
+  rf__h5_quiet_end(&quiet);
   rf__free(r->ds);
   rf__free(r->types);
   rf__free(r->names);
+  rf__free(r->group_name);
   rf__free(r->path);
   rf__free(r);
   return rc < 0 ? rf__error(RF_EHDF5, "closing the data file failed") : RF_OK;
@@ -80,14 +87,7 @@ static rf_status rows_free(rf_rows *r) {
 
 /* The 8-byte null-padded ASCII string type. */
 static hid_t text8_type(void) {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  if (t < 0) return t;
-  if (H5Tset_size(t, 8) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0 ||
-      H5Tset_cset(t, H5T_CSET_ASCII) < 0) {
-    H5Tclose(t);
-    return -1;
-  }
-  return t;
+  return rf__h5_text_type(8, H5T_STR_NULLPAD, H5T_CSET_ASCII);
 }
 
 /* The memory type of a column (text8: the file's own). */
@@ -117,7 +117,7 @@ rf_status rf__rows_create(MPI_Comm comm, const char *path, const char *group,
                           const rf_value *group_attrs,
                           const rf_value *file_attrs, rf_rows **out) {
   *out = NULL;
-  rf_rows *r = rows_new(path, cols, ncols);
+  rf_rows *r = rows_new(path, group, cols, ncols);
   if (r == NULL) return rf__error(RF_ENOMEM, "the data file");
   rf_status st = RF_OK;
   hid_t fapl = H5I_INVALID_HID, ocpl = H5I_INVALID_HID, space = H5I_INVALID_HID;
@@ -137,7 +137,7 @@ rf_status rf__rows_create(MPI_Comm comm, const char *path, const char *group,
   ROWS_CALL(ocpl = H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate");
   ROWS_CALL(H5Pset_obj_track_times(ocpl, 0), "H5Pset_obj_track_times");
   ROWS_CALL(H5Pset_alloc_time(ocpl, H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time");
-  ROWS_CALL(r->text8 = text8_type(), "the name type");
+  ROWS_CALL(r->text8 = text8_type(), "the 8-byte string type");
   for (size_t i = 0; i < ncols; i++) {
     hsize_t n = cols[i].length;
     hid_t ftype = cols[i].type == RF_ROWS_I64   ? H5T_STD_I64LE
@@ -171,7 +171,6 @@ fail:
   return st;
 }
 
-static int read_text(hid_t obj, const char *name, char *buf, size_t len);
 static int64_t dataset_length(hid_t g, const char *name, H5T_class_t cls,
                               size_t size);
 
@@ -187,7 +186,7 @@ rf_status rf__rows_reopen(MPI_Comm comm, const char *path, const char *group,
                           const char *attr, const char *value,
                           rf_rows **out) {
   *out = NULL;
-  rf_rows *r = rows_new(path, cols, ncols);
+  rf_rows *r = rows_new(path, group, cols, ncols);
   if (r == NULL) return rf__error(RF_ENOMEM, "the data file");
   rf_status st = RF_OK;
   char have[64] = "";
@@ -202,12 +201,14 @@ rf_status rf__rows_reopen(MPI_Comm comm, const char *path, const char *group,
   }
   ROWS_CALL(r->group = H5Gopen2(r->file, group, H5P_DEFAULT),
             "opening the group");
-  if (!read_text(r->file, attr, have, sizeof have) || strcmp(have, value) != 0) {
+  if (rf__h5_attr_text(r->file, attr, have, sizeof have, NULL) !=
+          RF_H5_ATTR_OK ||
+      strcmp(have, value) != 0) {
     st = rf__error(RF_EIO, "%s is not the file this journal wrote; remove it",
                    path);
     goto fail;
   }
-  ROWS_CALL(r->text8 = text8_type(), "the name type");
+  ROWS_CALL(r->text8 = text8_type(), "the 8-byte string type");
   for (size_t i = 0; i < ncols; i++) {
     H5T_class_t cls;
     size_t size;
@@ -236,6 +237,8 @@ rf_status rf__rows_write(rf_rows *r, size_t col, uint64_t first, size_t n,
                          const void *data) {
   RF_ENSURE(r != NULL && col < r->ncols && r->ds[col] >= 0, RF_ESTATE,
             "no data file is open for writing");
+  rf_h5_quiet quiet;
+  rf__h5_quiet_begin(&quiet);
   hsize_t start = first, count = n;
   hid_t fs = H5Dget_space(r->ds[col]);
   hid_t ms = H5Screate_simple(1, &count, NULL);
@@ -248,6 +251,7 @@ rf_status rf__rows_write(rf_rows *r, size_t col, uint64_t first, size_t n,
   }
   if (fs >= 0) H5Sclose(fs);
   if (ms >= 0) H5Sclose(ms);
+  rf__h5_quiet_end(&quiet);
   if (rc < 0) {
     return rf__error(RF_EHDF5, "writing rows %lld..%lld of %s",
                      (long long)first, (long long)first + (long long)n,
@@ -257,10 +261,11 @@ rf_status rf__rows_write(rf_rows *r, size_t col, uint64_t first, size_t n,
 }
 
 rf_status rf__rows_flush(rf_rows *r) {
-  if (H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0) {
-    return rf__error(RF_EHDF5, "H5Fflush failed");
-  }
-  return RF_OK;
+  rf_h5_quiet quiet;
+  rf__h5_quiet_begin(&quiet);
+  herr_t rc = H5Fflush(r->file, H5F_SCOPE_GLOBAL);
+  rf__h5_quiet_end(&quiet);
+  return rc < 0 ? rf__error(RF_EHDF5, "H5Fflush failed") : RF_OK;
 }
 
 rf_status rf__rows_close(rf_rows *r) {
@@ -271,7 +276,7 @@ rf_status rf__rows_close(rf_rows *r) {
 
 rf_status rf__rows_open(const char *path, const char *group, rf_rows **out) {
   *out = NULL;
-  rf_rows *r = rows_new(path, NULL, 0);
+  rf_rows *r = rows_new(path, group, NULL, 0);
   if (r == NULL) return rf__error(RF_ENOMEM, "opening %s", path);
   rf_status st = RF_OK;
   rf_h5_quiet quiet;
@@ -285,7 +290,7 @@ rf_status rf__rows_open(const char *path, const char *group, rf_rows **out) {
     st = rf__error(RF_EUSAGE, "%s has no group /%s", path, group);
   } else {
     r->text8 = text8_type();
-    if (r->text8 < 0) st = rf__error(RF_EHDF5, "the name type failed");
+    if (r->text8 < 0) st = rf__error(RF_EHDF5, "the 8-byte string type failed");
   }
   rf__h5_quiet_end(&quiet);
   if (st != RF_OK) {
@@ -296,46 +301,24 @@ rf_status rf__rows_open(const char *path, const char *group, rf_rows **out) {
   return RF_OK;
 }
 
-/* A string attribute of obj into buf. */
-static int read_text(hid_t obj, const char *name, char *buf, size_t len) {
-  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-  if (a < 0) return 0;
-  hid_t t = H5Aget_type(a), mt = H5Tcopy(H5T_C_S1);
-  /* HDF5 converts no strings between character sets: read in the file's. */
-  int ok = t >= 0 && mt >= 0 && H5Tget_class(t) == H5T_STRING &&
-           !H5Tis_variable_str(t) && H5Tget_size(t) < len &&
-           H5Tset_size(mt, H5Tget_size(t) + 1) >= 0 &&
-           H5Tset_cset(mt, H5Tget_cset(t)) >= 0 && H5Aread(a, mt, buf) >= 0;
-  if (ok) buf[H5Tget_size(t)] = '\0';
-  if (mt >= 0) H5Tclose(mt);
-  if (t >= 0) H5Tclose(t);
-  H5Aclose(a);
-  return ok;
-}
-
 int rf__rows_attr_text(const rf_rows *r, int of_file, const char *name,
                        char *buf, size_t len) {
   hid_t obj = of_file ? r->file : r->group;
   if (obj < 0) return 0;
   rf_h5_quiet quiet;
   rf__h5_quiet_begin(&quiet);
-  int ok = read_text(obj, name, buf, len);
+  int got = rf__h5_attr_text(obj, name, buf, len, NULL);
   rf__h5_quiet_end(&quiet);
-  return ok;
+  return got == RF_H5_ATTR_OK;
 }
 
 int rf__rows_attr_int(const rf_rows *r, const char *name, int64_t *v) {
   if (r->group < 0) return 0;
   rf_h5_quiet quiet;
   rf__h5_quiet_begin(&quiet);
-  hid_t a = H5Aopen(r->group, name, H5P_DEFAULT);
-  hid_t t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
-  int ok = t >= 0 && H5Tget_class(t) == H5T_INTEGER &&
-           H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
-  if (t >= 0) H5Tclose(t);
-  if (a >= 0) H5Aclose(a);
+  int got = rf__h5_attr_int(r->group, name, v, NULL);
   rf__h5_quiet_end(&quiet);
-  return ok;
+  return got == RF_H5_ATTR_OK;
 }
 
 /* Length of dataset name in group g if it is 1-D of the class and size
@@ -386,9 +369,9 @@ rf_status rf__rows_read(rf_rows *r, const char *name, rf_rows_type type,
   if (d >= 0) H5Dclose(d);
   rf__h5_quiet_end(&quiet);
   if (rc < 0) {
-    return rf__error(RF_EHDF5, "reading rows %lld..%lld of %s in %s",
-                     (long long)first, (long long)first + (long long)n, name,
-                     r->path);
+    return rf__error(RF_EHDF5, "reading rows %lld..%lld of %s/%s in %s",
+                     (long long)first, (long long)first + (long long)n,
+                     r->group_name, name, r->path);
   }
   return RF_OK;
 }

@@ -10,8 +10,10 @@
  * rank holds some rows writes them into their hyperslab with independent
  * I/O (checked to work with Debian's parallel HDF5 1.10 and dynamic
  * workers); every rank closes it together, in a step. Space is allocated
- * when the file is created, so a killed run leaves a file that a rerun can
- * reopen and complete. Reading: one rank, serial, read-only.
+ * when the file is created; once flushed (rf__rows_flush), a killed run
+ * leaves a file that a rerun can reopen and complete. Reading: one rank,
+ * serial, read-only. HDF5's own error printing stays off in every call:
+ * a failure is one line in rf_last_error().
  *
  * Ranks: as said per call. Threads: the MPI thread (HDF5 is not
  * thread-safe here).
@@ -74,7 +76,7 @@ rf_status rf__rows_close(rf_rows *r);
 
 /* Open path read-only, serial, this rank alone: its group (NULL: the file
  * only, for its attributes). RF_EIO (cannot open), RF_EUSAGE (no such
- * group), RF_ENOMEM. */
+ * group), RF_EHDF5, RF_ENOMEM. */
 rf_status rf__rows_open(const char *path, const char *group, rf_rows **out);
 
 /* A scalar fixed-length string attribute of the group (of the file when

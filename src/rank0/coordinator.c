@@ -269,6 +269,7 @@ static rf_status on_results(rf_coord *co, int src, rf_reader *r) {
   return rf__msg_end(r);
 }
 
+/* One message of src's, by tag. */
 static rf_status on_message(rf_coord *co, int src, int tag) {
   rf_reader r;
   uint64_t v;
@@ -287,7 +288,7 @@ static rf_status on_message(rf_coord *co, int src, int tag) {
       return rf__nest_on_message(co, src, tag, &r);
     case RF_TAG_STARTED: {
       rf_future *f = NULL;
-      RF_CHECK(rf__msg_word_read(&r, &v));
+      RF_CHECK(rf__msg_word_read(&r, tag, &v));
       RF_CHECK(owned(co, src, v, &f));
       f->state = RF_STATE_RUNNING;
       f->t_start = rf__now();
@@ -299,7 +300,7 @@ static rf_status on_message(rf_coord *co, int src, int tag) {
       return rf__error(RF_EPEER, "rank %d: %s", src, msg);
     }
     case RF_TAG_SIGNAL: {
-      RF_CHECK(rf__msg_word_read(&r, &v));
+      RF_CHECK(rf__msg_word_read(&r, tag, &v));
       uint64_t kind = v;
       RF_ENSURE(kind == RF_SIGNAL_DRAIN || kind == RF_SIGNAL_STOP, RF_ECODEC,
                 "malformed message: signal %" PRIu64, kind);

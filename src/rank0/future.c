@@ -556,6 +556,7 @@ void rf_as_completed_free(rf_as_completed *it) {
 }
 
 const rf_flow_ops rf__rank0_flow_ops = {
+    .kind = "the flow",
     .submit = flow_submit,
     .wait = rf__coord_wait,
     .cancel = rf__coord_cancel,

@@ -187,7 +187,7 @@ rf_status rf__nest_on_message(rf_coord *co, int src, int tag, rf_reader *r) {
   } else if (tag == RF_TAG_SUBCANCEL) {
     RF_CHECK(rf__msg_subcancel_read(r, &id, &token));
   } else {
-    RF_CHECK(rf__msg_word_read(r, &id)); /* BLOCK, UNBLOCK */
+    RF_CHECK(rf__msg_word_read(r, tag, &id)); /* BLOCK, UNBLOCK */
   }
   rf_worker_info *w = &co->workers[src - 1];
   rf_future *p = NULL;
@@ -293,6 +293,7 @@ void rf__nest_local_done(rf_future *f) {
 }
 
 const rf_flow_ops rf__local_task_flow_ops = {
+    .kind = "a task at one rank",
     .submit = local_submit,
     .wait = rf__coord_wait,
     .cancel = rf__coord_cancel,

@@ -38,6 +38,15 @@ static rf_status outcome_of(uint64_t v, rf_outcome *out) {
   return RF_OK;
 }
 
+const char *rf__msg_kind(int tag) {
+  static const char *const kinds[] = {
+      "unknown", "work",  "results",  "started", "cancel",    "stop",
+      "fatal",   "signal", "drain",   "step",    "parallel task",
+      "member outcome", "subtask", "subtask end", "subtask cancel", "block",
+      "unblock"};
+  return tag > 0 && tag <= RF_TAG_UNBLOCK ? kinds[tag] : kinds[0];
+}
+
 /* ---- batches ---------------------------------------------------------------- */
 
 void rf__msg_batch_begin(rf_buf *b) {
@@ -144,8 +153,11 @@ void rf__msg_word(rf_buf *b, uint64_t v) {
   (void)msgpack_pack_uint64(&pk, v);
 }
 
-rf_status rf__msg_word_read(rf_reader *r, uint64_t *v) {
-  RF_CHECK(fields(r, 1, "expected one integer"));
+rf_status rf__msg_word_read(rf_reader *r, int tag, uint64_t *v) {
+  uint32_t n;
+  RF_CHECK(rf__read_array(r, &n));
+  RF_ENSURE(n == 1, RF_ECODEC, "malformed message: %s, expected one integer",
+            rf__msg_kind(tag));
   RF_CHECK(rf__read_uint(r, v));
   return rf__msg_end(r);
 }
@@ -156,7 +168,7 @@ void rf__msg_drain(rf_buf *b) {
 }
 
 rf_status rf__msg_drain_read(rf_reader *r) {
-  RF_CHECK(fields(r, 0, "drain"));
+  RF_CHECK(fields(r, 0, rf__msg_kind(RF_TAG_DRAIN)));
   return rf__msg_end(r);
 }
 
@@ -180,7 +192,7 @@ void rf__msg_step(rf_buf *b, uint32_t step, const uint8_t *arg, size_t len) {
 rf_status rf__msg_step_read(rf_reader *r, uint64_t *step, const uint8_t **arg,
                             size_t *len) {
   const char *bytes;
-  RF_CHECK(fields(r, 2, "step"));
+  RF_CHECK(fields(r, 2, rf__msg_kind(RF_TAG_STEP)));
   RF_CHECK(rf__read_uint(r, step));
   RF_CHECK(rf__read_bin(r, &bytes, len));
   *arg = (const uint8_t *)bytes;
@@ -205,7 +217,7 @@ rf_status rf__msg_par_read(rf_reader *r, int size, rf_msg_task *t,
   uint64_t attempt, m;
   *ranks = NULL;
   memset(t, 0, sizeof *t);
-  RF_CHECK(fields(r, 7, "parallel task"));
+  RF_CHECK(fields(r, 7, rf__msg_kind(RF_TAG_PAR)));
   RF_CHECK(read_task(r, t, &attempt));
   RF_CHECK(rf__read_uint(r, &m));
   RF_CHECK(rf__read_array(r, k));
@@ -253,7 +265,7 @@ void rf__msg_par_done(rf_buf *b, const rf_msg_outcome *o, uint32_t member) {
 rf_status rf__msg_par_done_read(rf_reader *r, rf_msg_outcome *o,
                                 uint64_t *member) {
   uint64_t outcome;
-  RF_CHECK(fields(r, 6, "member outcome"));
+  RF_CHECK(fields(r, 6, rf__msg_kind(RF_TAG_PAR_DONE)));
   RF_CHECK(rf__read_uint(r, &o->id));
   RF_CHECK(rf__read_uint(r, member));
   RF_CHECK(rf__read_uint(r, &outcome));
@@ -281,7 +293,7 @@ rf_status rf__msg_submit(rf_buf *b, uint64_t parent, uint64_t token,
 rf_status rf__msg_submit_read(rf_reader *r, uint64_t *parent, uint64_t *token,
                               uint64_t *task, const uint8_t **arg,
                               size_t *len) {
-  RF_CHECK(fields(r, 4, "subtask"));
+  RF_CHECK(fields(r, 4, rf__msg_kind(RF_TAG_SUBMIT)));
   RF_CHECK(rf__read_uint(r, parent));
   RF_CHECK(rf__read_uint(r, token));
   RF_CHECK(rf__read_uint(r, task));
@@ -308,7 +320,7 @@ void rf__msg_subdone(rf_buf *b, uint64_t token, uint32_t state,
 rf_status rf__msg_subdone_read(rf_reader *r, uint64_t *token, uint64_t *state,
                                uint64_t *attempts, uint64_t *key,
                                const uint8_t **payload, size_t *len) {
-  RF_CHECK(fields(r, 5, "subtask end"));
+  RF_CHECK(fields(r, 5, rf__msg_kind(RF_TAG_SUBDONE)));
   RF_CHECK(rf__read_uint(r, token));
   RF_CHECK(rf__read_uint(r, state));
   RF_CHECK(rf__read_uint(r, attempts));
@@ -329,7 +341,7 @@ void rf__msg_subcancel(rf_buf *b, uint64_t parent, uint64_t token) {
 
 rf_status rf__msg_subcancel_read(rf_reader *r, uint64_t *parent,
                                  uint64_t *token) {
-  RF_CHECK(fields(r, 2, "subtask cancel"));
+  RF_CHECK(fields(r, 2, rf__msg_kind(RF_TAG_SUBCANCEL)));
   RF_CHECK(rf__read_uint(r, parent));
   RF_CHECK(rf__read_uint(r, token));
   return rf__msg_end(r);

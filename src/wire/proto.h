@@ -92,6 +92,9 @@ typedef struct {
 /* RF_ECODEC unless the whole message was read (after a batch's items). */
 #define rf__msg_end rf__read_end
 
+/* The kind a tag names, for messages ("started"; "unknown" for another). */
+const char *rf__msg_kind(int tag);
+
 /* ---- batches: WORK and RESULTS --------------------------------------------
  * begin empties b and leaves room for the count; add appends one item; end
  * patches the count in. Reading: read gives the count (checked against the
@@ -105,9 +108,10 @@ void rf__msg_results_add(rf_buf *b, const rf_msg_outcome *o);
 rf_status rf__msg_results_read(rf_reader *r, uint32_t *n);
 rf_status rf__msg_results_next(rf_reader *r, rf_msg_outcome *o);
 
-/* ---- one number: STARTED, CANCEL, STOP, SIGNAL, BLOCK, UNBLOCK --------- */
+/* ---- one number: STARTED, CANCEL, STOP, SIGNAL, BLOCK, UNBLOCK ---------
+ * Reading names the kind (tag) when the body is not one number. */
 void rf__msg_word(rf_buf *b, uint64_t v);
-rf_status rf__msg_word_read(rf_reader *r, uint64_t *v);
+rf_status rf__msg_word_read(rf_reader *r, int tag, uint64_t *v);
 
 /* ---- DRAIN: nothing ------------------------------------------------------ */
 void rf__msg_drain(rf_buf *b);

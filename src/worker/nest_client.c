@@ -159,6 +159,7 @@ rf_status rf__client_on_done(rf_reader *r) {
 }
 
 const rf_flow_ops rf__worker_flow_ops = {
+    .kind = "a task on a worker",
     .submit = client_submit,
     .wait = client_wait,
     .cancel = client_cancel,

@@ -295,11 +295,11 @@ static rf_status on_message(worker *w, int src, int tag) {
     case RF_TAG_WORK:
       return on_work(w, &r);
     case RF_TAG_CANCEL:
-      RF_CHECK(rf__msg_word_read(&r, &v));
+      RF_CHECK(rf__msg_word_read(&r, tag, &v));
       on_cancel(w, v);
       return RF_OK;
     case RF_TAG_STOP:
-      RF_CHECK(rf__msg_word_read(&r, &v));
+      RF_CHECK(rf__msg_word_read(&r, tag, &v));
       RF_ENSURE(v <= 255, RF_ECODEC, "malformed message: exit code %llu",
                 (unsigned long long)v);
       w->stop_code = (int)v;

@@ -6,17 +6,20 @@ Usage: check_layers.py ROOT [OBJECT...]
 Reads every file under ROOT/src (and ROOT/jobs) and fails, naming the
 file and the line, when:
   - a file includes a header of a layer it may not see (src/README.md
-    lists the layers and what each may include: only layers below it);
+    lists the layers and what each may include: only layers below it), or
+    a header private to its own folder from elsewhere (rank0/coord.h);
   - base/ or data/ includes <mpi.h>, base/ includes <msgpack.h>, or a file
     outside h5/ includes <hdf5.h>;
-  - a job includes anything of the library but rankflow.h, except the
-    private modules jobs/timeseries is allowed (data/describe.h, h5/rows.h).
-Given the library's object files, it also reads their symbols (nm) and
-fails on a call from a file of one layer to a function defined in a layer
-above it: an upward call made without an include is still an upward call.
-Last it prints the largest circle of files that call each other (a
-strongly connected component of the call graph between object files),
-which within a layer is allowed.
+  - a job includes anything of the library but rankflow.h (by any path,
+    "..." or <...>), except the private modules jobs/timeseries is allowed
+    (data/describe.h, h5/rows.h).
+Given object files (the library's, and the jobs'), it also reads their
+symbols (nm) and fails on a call from a file of one layer to a function
+defined in a layer above it (an upward call made without an include is
+still an upward call), and on a job calling an internal rf__ function
+other than the private modules'. Last it prints the largest circle of the
+library's files that call each other (a strongly connected component of
+the call graph between object files), which within a layer is allowed.
 """
 import os
 import re
@@ -37,6 +40,9 @@ LAYERS = {
             "api"},
 }
 JOB_PRIVATE = {"data/describe.h", "h5/rows.h"}
+JOB_PRIVATE_CALLS = ("rf__describe_", "rf__rows_")
+# Headers only their own folder includes.
+PRIVATE = {"rank0/coord.h": {"rank0"}}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
 failures = []
@@ -98,13 +104,18 @@ def check_sources(root):
                     fail(where, f'includes "{name}", which is not under src/')
                     continue
                 other = layer_of(src, target)
+                own = os.path.relpath(target, src)
                 if other not in LAYERS[layer]:
                     fail(where, f'{layer}/ includes "{name}" of {other}/, '
                                 f"a layer it may not see")
+                elif own in PRIVATE and layer not in PRIVATE[own]:
+                    fail(where, f'{layer}/ includes "{own}", private to '
+                                f"{'/'.join(sorted(PRIVATE[own]))}/")
 
 
 def check_jobs(root):
     jobs = os.path.join(root, "jobs")
+    src = os.path.join(root, "src")
     for dirpath, dirs, files in os.walk(jobs):
         dirs.sort()
         for f in sorted(files):
@@ -112,25 +123,47 @@ def check_jobs(root):
                 continue
             path = os.path.join(dirpath, f)
             rel = os.path.relpath(path, root)
-            own = os.path.relpath(dirpath, jobs) == "timeseries"
+            timeseries = os.path.relpath(dirpath, jobs) == "timeseries"
             for n, line in enumerate(open(path, encoding="utf-8"), 1):
                 m = INCLUDE.match(line)
-                if not m or m.group(1) == "<":
+                if not m:
                     continue
-                name = m.group(2)
-                if name == "rankflow.h":
-                    continue
-                if os.path.exists(os.path.join(dirpath, name)):
+                kind, name = m.groups()
+                # What it names: a file beside the job (its own, unless
+                # that path leads into src/), else one of src/.
+                near = os.path.normpath(os.path.join(dirpath, name))
+                if kind == '"' and os.path.exists(near):
+                    target = near
+                elif os.path.exists(os.path.join(src, name)):
+                    target = os.path.normpath(os.path.join(src, name))
+                else:
+                    continue  # a system header, or rankflow.h
+                inside = os.path.relpath(target, src)
+                if inside.startswith(".."):
                     continue  # the job's own header
-                if own and name in JOB_PRIVATE:
+                if timeseries and inside in JOB_PRIVATE:
                     continue
                 fail(f"{rel}:{n}", f'a job includes "{name}": jobs use '
                                    f"rankflow.h")
 
 
+def read_symbols(o):
+    """The functions object o defines and the ones it leaves undefined."""
+    nm = subprocess.run(["nm", o], capture_output=True, text=True,
+                        check=True).stdout
+    defined, used = set(), set()
+    for line in nm.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "TDBRC":
+            defined.add(parts[2])
+        elif len(parts) == 2 and parts[0] == "U":
+            used.add(parts[1])
+    return defined, used
+
+
 def symbols(objects, root):
-    """Per object: its layer, the functions it defines and the ones it
-    leaves undefined."""
+    """Per library object: its layer, the functions it defines and the
+    ones it leaves undefined."""
     out = {}
     for o in objects:
         m = re.search(r"/src/(.+)\.c\.o(bj)?$", o)
@@ -139,20 +172,30 @@ def symbols(objects, root):
         name = m.group(1) + ".c"
         layer = layer_of(os.path.join(root, "src"),
                          os.path.join(root, "src", name))
-        nm = subprocess.run(["nm", o], capture_output=True, text=True,
-                            check=True).stdout
-        defined, used = set(), set()
-        for line in nm.splitlines():
-            parts = line.split()
-            if len(parts) == 3 and parts[1] in "TDBRC":
-                defined.add(parts[2])
-            elif len(parts) == 2 and parts[0] == "U":
-                used.add(parts[1])
-        out[name] = (layer, defined, used)
+        out[name] = (layer,) + read_symbols(o)
     return out
 
 
+def check_job_calls(objects):
+    """A job calls the public API, and the timeseries job the private
+    modules' rf__ functions besides."""
+    for o in objects:
+        m = re.search(r"/jobs/(?:CMakeFiles/[^/]+\.dir/)?(.+)\.c\.o(bj)?$", o)
+        if not m:
+            continue
+        job = "jobs/" + m.group(1) + ".c"
+        timeseries = job.startswith("jobs/timeseries/")
+        _, used = read_symbols(o)
+        for s in sorted(used):
+            if not s.startswith("rf__"):
+                continue
+            if timeseries and s.startswith(JOB_PRIVATE_CALLS):
+                continue
+            fail(job, f"calls {s}, an internal function of the library")
+
+
 def check_calls(objects, root):
+    check_job_calls(objects)
     files = symbols(objects, root)
     owner = {s: f for f, (_, d, _) in files.items() for s in d}
     graph = {}

@@ -16,6 +16,10 @@ src/data/codec.c:2: data/ includes <mpi.h>
 src/rank0/coord.h:2: only h5/ includes <hdf5.h>
 jobs/job.c:3: a job includes "exec/exec.h": jobs use rankflow.h
 src/base/calls_up.c: calls rf_fixture_rank0_work of src/rank0/work.c, a layer above it
+src/api/flow.c:2: api/ includes "rank0/coord.h", private to rank0/
+jobs/reach.c:3: a job includes "../src/rank0/coord.h": jobs use rankflow.h
+jobs/reach.c:4: a job includes "exec/exec.h": jobs use rankflow.h
+jobs/calls_internal.c: calls rf__coord_step, an internal function of the library
 LINES
 echo "check_refuses: $([ $fail -eq 0 ] && echo PASS || echo FAIL)"
 exit $fail

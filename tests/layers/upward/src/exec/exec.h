@@ -1,0 +1,1 @@
+/* exec.h -- a stand-in for the fixture. */
