@@ -233,24 +233,33 @@ fail:
   return st;
 }
 
+/* Rows [first, first + n) of dataset d to (write) or from memory buf of
+ * memory type mtype: its hyperslab against a 1-D memory space. */
+static herr_t transfer(hid_t d, hid_t mtype, uint64_t first, size_t n,
+                       void *buf, int write) {
+  hsize_t start = first, count = n;
+  hid_t fs = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
+  hid_t ms = H5Screate_simple(1, &count, NULL);
+  herr_t rc = fs < 0 || ms < 0 ? -1
+              : H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count,
+                                    NULL);
+  if (rc >= 0) {
+    rc = write ? H5Dwrite(d, mtype, ms, fs, H5P_DEFAULT, buf)
+               : H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf);
+  }
+  if (ms >= 0) H5Sclose(ms);
+  if (fs >= 0) H5Sclose(fs);
+  return rc;
+}
+
 rf_status rf__rows_write(rf_rows *r, size_t col, uint64_t first, size_t n,
                          const void *data) {
   RF_ENSURE(r != NULL && col < r->ncols && r->ds[col] >= 0, RF_ESTATE,
             "no data file is open for writing");
   rf_h5_quiet quiet;
   rf__h5_quiet_begin(&quiet);
-  hsize_t start = first, count = n;
-  hid_t fs = H5Dget_space(r->ds[col]);
-  hid_t ms = H5Screate_simple(1, &count, NULL);
-  herr_t rc = fs < 0 || ms < 0 ? -1
-              : H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count,
-                                    NULL);
-  if (rc >= 0) {
-    rc = H5Dwrite(r->ds[col], mem_type(r, r->types[col]), ms, fs,
-                  H5P_DEFAULT, data);
-  }
-  if (fs >= 0) H5Sclose(fs);
-  if (ms >= 0) H5Sclose(ms);
+  herr_t rc = transfer(r->ds[col], mem_type(r, r->types[col]), first, n,
+                       (void *)data, 1);
   rf__h5_quiet_end(&quiet);
   if (rc < 0) {
     return rf__error(RF_EHDF5, "writing rows %lld..%lld of %s",
@@ -356,16 +365,8 @@ rf_status rf__rows_read(rf_rows *r, const char *name, rf_rows_type type,
                         uint64_t first, size_t n, void *out) {
   rf_h5_quiet quiet;
   rf__h5_quiet_begin(&quiet);
-  hsize_t start = first, count = n;
   hid_t d = r->group >= 0 ? H5Dopen2(r->group, name, H5P_DEFAULT) : -1;
-  hid_t fs = d >= 0 ? H5Dget_space(d) : -1;
-  hid_t ms = H5Screate_simple(1, &count, NULL);
-  herr_t rc = fs < 0 || ms < 0 ? -1
-              : H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count,
-                                    NULL);
-  if (rc >= 0) rc = H5Dread(d, mem_type(r, type), ms, fs, H5P_DEFAULT, out);
-  if (ms >= 0) H5Sclose(ms);
-  if (fs >= 0) H5Sclose(fs);
+  herr_t rc = transfer(d, mem_type(r, type), first, n, out, 0);
   if (d >= 0) H5Dclose(d);
   rf__h5_quiet_end(&quiet);
   if (rc < 0) {
