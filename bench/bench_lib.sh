@@ -6,6 +6,7 @@
 # bench_run NAME DIR CMD...: run CMD under $TIMEOUT seconds, keeping its
 # stdout and stderr as DIR/NAME.out and DIR/NAME.err; on failure say why
 # (prefixed with $0's name), show their last lines, and exit 1.
+# SPDX-License-Identifier: BSD-3-Clause
 bench_run() {
   local name=$1 dir=$2 rc=0 me
   me=$(basename "$0")

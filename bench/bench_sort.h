@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* bench_sort.h -- sorting timings, shared by the benchmark programs.
  *
  * Medians and percentiles of measured times need the samples in order;

@@ -33,6 +33,7 @@
 #        hostile_http targets first)
 # The last line is key=value pairs:
 #   sequential_s=.. rankflow_s=.. dask_s=.. threads_s=.. latency_s=0.5
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """downloads_peers.py -- the Python peers of bench/downloads.sh.
 
 Downloads the twelve monthly Nino 3.4 plume images of one year from

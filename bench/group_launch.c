@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* group_launch.c -- how fast rankflow starts a parallel task.
  *
  * Submits --tasks empty 2-rank tasks one after another (submit, wait,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """mpi4py_tasks.py -- the mpi4py.futures peer of bench/task_throughput.
 
 Why: rankflow's task rate only means something next to what a Python user

@@ -14,6 +14,7 @@
 # does the same through worker_client() (bench/nested_dask.py, Debian's
 # python3-dask via /usr/bin/python3); median timed inside the task.
 # Last line: rankflow_nested_us=<n> dask_nested_us=<n>
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """nested_dask.py -- the dask peer of bench/nested.sh.
 
 One task on a LocalCluster(2 workers x 1 thread) submits N subtasks one

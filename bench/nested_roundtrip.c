@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* nested_roundtrip.c -- how long a task waits for a subtask it submits.
  *
  * The flow submits one parent task; the parent submits --tasks subtasks

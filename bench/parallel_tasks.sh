@@ -17,6 +17,7 @@
 # steps `srun -n 2 true` timed one by one inside it (after one warm-up
 # step), median in milliseconds. The cluster is always stopped.
 # Last line: rankflow_group_launch_us=<n> srun_step_ms=<n>
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* task_throughput.c -- what one task costs rankflow: rate, chain latency,
  * and rank-0 memory, each measured from inside the flow.
  *

@@ -28,6 +28,7 @@
 # and with --baseline: baseline=REV baseline_tasks_per_s=..
 #   baseline_chain_latency_us=.. baseline_rank0_rss_mb_1m=..
 #   rate_ratio=.. chain_ratio=.. rss_ratio=..
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 
 BASELINE=

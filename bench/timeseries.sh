@@ -9,6 +9,7 @@
 # process's maximum RSS: for mpirun that is its largest rank). Last line:
 #   rankflow_s=<n> dask_s=<n> ratio=<n> rankflow_max_rss_mb=<n>
 # Usage: bench/timeseries.sh   (BUILD_DIR=build RANKS=3 to change)
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rankflow.h -- the whole public API of rankflow.
  *
  * rankflow runs batch *flows* of *tasks* across an MPI job. Every rank runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* hello_flow.c -- the smallest real flow: map, then reduce over futures.
  *
  * The flow maps `square` over 1..N, then submits one `sum` task whose

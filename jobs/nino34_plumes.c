@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* nino34_plumes.c -- a year of NOAA NMME Niño 3.4 plume images, fetched
  * by a flow of I/O tasks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* parallel_pi.c -- many small MPI programs in one job: parallel tasks.
  *
  * Each task estimates pi on its own communicator: its members integrate

@@ -2,6 +2,7 @@
 # demo.sh -- set up, build, and run the main job on several ranks: the
 # timeseries describe() of the origin story, written to HDF5 and read back
 # with pandas.
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh release

@@ -2,6 +2,7 @@
 # setup.sh -- install the Debian packages rankflow needs (when missing) and
 # build it. Sourced knowledge lives here once: demo.sh, test.sh and CI all
 # call it. Usage: scripts/setup.sh [release|debug|asan]   (default release)
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -4,6 +4,7 @@
 # declarations whose first one has such a comment (one comment may cover a
 # group of accessors). Preprocessor lines (#if/#endif around declarations)
 # are transparent. Prints each undocumented declaration; fails if any.
+# SPDX-License-Identifier: BSD-3-Clause
 set -u
 awk '
   /\*\/[ \t]*$/          { commented = 1; next }   # a comment just ended

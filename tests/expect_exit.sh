@@ -2,6 +2,7 @@
 # expect_exit.sh CODE REGEX CMD...: run CMD, pass when it exits with CODE and
 # its combined output matches REGEX (grep -E; "" matches anything). Used for
 # exit-code tests, which CTest alone cannot express.
+# SPDX-License-Identifier: BSD-3-Clause
 set -u
 want=$1 regex=$2
 shift 2

@@ -1,4 +1,5 @@
 # Flow tests: each runs at 1, 2 and 4 ranks through mpiexec.
+# SPDX-License-Identifier: BSD-3-Clause
 foreach(t test_flow_map test_flow_chain test_flow_retry test_flow_upstream
           test_flow_cancel test_flow_as_completed test_flow_future_args
           test_flow_encode_errors)
@@ -121,6 +122,11 @@ foreach(n 2 3)
     TIMEOUT 60 LABELS "mpi;fault" ENVIRONMENT "${RF_TEST_ENV};FORGE_TO=coordinator"
     PASS_REGULAR_EXPRESSION "error .*malformed message: count larger than the message")
 endforeach()
+
+# Every source file names its licence (SPDX).
+add_test(NAME spdx_lines COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_spdx.sh
+         ${PROJECT_SOURCE_DIR})
+set_tests_properties(spdx_lines PROPERTIES LABELS unit TIMEOUT 30)
 
 # Every public declaration is documented in the header.
 add_test(NAME header_docs COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_header_docs.sh

@@ -10,6 +10,7 @@
 # another flow's or identity's journal, an unwritable path and a file that
 # is not a journal exit 2; --drain-grace bounds a drain; the timeseries
 # frame after kill -9 and a resume is bitwise the uninterrupted run's.
+# SPDX-License-Identifier: BSD-3-Clause
 set -u
 mpiexec=$1 prog=$2 ranks=$3 hello=$4 ts=$5
 here=$(cd "$(dirname "$0")" && pwd)

@@ -3,6 +3,7 @@
 # (two pretend nodes) widths 1,2,3 write a frame pandas reads, a row per
 # task with comm_size equal to its width and pi to 1e-10; a width above
 # the workers exits 2 naming it; at one rank width 1 runs inline.
+# SPDX-License-Identifier: BSD-3-Clause
 set -u
 mpiexec=$1 job=$2
 tmp=$(mktemp -d)

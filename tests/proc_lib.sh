@@ -1,6 +1,7 @@
 # proc_lib.sh -- sourced by tests that signal a job's ranks: find them among
 # the descendants of the launcher the test started, never by name across
 # the machine (tests run in parallel, and a user may run the same job).
+# SPDX-License-Identifier: BSD-3-Clause
 
 # job_pids LAUNCHER NAME: PIDs of processes named NAME (as ps shows it) in
 # LAUNCHER's tree, LAUNCHER included.

@@ -3,6 +3,7 @@
 # every interval and a final summary; --progress tty redraws one line in
 # place (carriage return, erase to end of line) and ends it with a newline;
 # --quiet prints neither progress nor the totals line.
+# SPDX-License-Identifier: BSD-3-Clause
 set -u
 mpiexec=$1 sleepy=$2
 fail() { echo "progress_check: FAIL: $*"; exit 1; }

@@ -2,6 +2,7 @@
 # readme_example.sh README LIBRARY INCLUDE MPIEXEC: compile the README's C
 # example against the built library with the project's warnings, run it on
 # 3 ranks, and check its answer, so the README cannot drift from the API.
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 readme=$1 lib=$2 inc=$3 mpiexec=$4
 dir=$(mktemp -d)

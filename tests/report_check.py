@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """report_check.py MPIEXEC RETRY_TEST SLEEPY -- the JSON run report.
 
 A flow with successes, a retried task and failed ones (test_flow_retry) at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rf_test.h -- tiny assertions and a main() for rankflow's tests.
  *
  * Checks print both operands with file:line and count failures instead of

@@ -4,6 +4,7 @@
 # print their values in hex, so "the same" means bitwise), leaving out the
 # test verdict line, which names the rank count. Failures and any
 # difference fail.
+# SPDX-License-Identifier: BSD-3-Clause
 set -u
 mpiexec=$1 prog=$2
 shift 2

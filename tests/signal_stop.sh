@@ -6,6 +6,7 @@
 # (conventions: SIGTERM/SIGINT stop within 0.5 s; SIGUSR1 drains, letting
 # running tasks finish). The signal goes to the ranks themselves, as under
 # srun; a signalled mpirun would turn the code into 1.
+# SPDX-License-Identifier: BSD-3-Clause
 set -u
 mpiexec=$1 prog=$2 ranks=$3 sig=$4
 shift 4

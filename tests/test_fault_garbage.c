@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_fault_garbage.c -- a malformed message on either side ends the job
  * with exit 3 and one message naming the rank and the problem, never a
  * crash or a hang. --to worker: the flow sends a forged batch to rank 1;

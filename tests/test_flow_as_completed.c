@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_as_completed.c -- as-completed yields every future exactly once
  * (in the order they end), then NULL; futures already ended when the
  * iterator is made are included. */

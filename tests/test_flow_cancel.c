@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_cancel.c -- cancelling: a pending task never runs; a running
  * task sees rf_ctx_cancelled() and its result is dropped; waiting with a
  * timeout returns RF_ETIMEDOUT without ending the task. Cancelled tasks do

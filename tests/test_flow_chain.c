@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_chain.c -- a 1,000-long dependency chain: each task receives
  * the previous task's future as its argument and adds one. Every link waits
  * for its upstream, so the last result is exactly 1,000. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_deferred.c -- at one rank, tasks are deferred: nothing runs at
  * submit; blocking on a future runs the queue in submission order up to
  * that future; the rest runs when the flow ends. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_encode_errors.c -- values that cannot travel: an argument
  * nested deeper than the codec allows is refused at submit (RF_EINVAL, no
  * future made); a result that cannot be encoded fails its task permanently

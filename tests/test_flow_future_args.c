@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_future_args.c -- futures inside list and map arguments, at any
  * depth, are replaced by their results before the task runs. */
 #include "rf_test.h"

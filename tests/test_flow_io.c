@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_io.c -- I/O tasks (registered with io) run side by side on a
  * rank's I/O slots: several at once, never more than --io-slots on one
  * rank, beside CPU tasks; they are retried, fail and are cancelled like

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_journal.c -- a flow for the journal tests (journal_resume.sh):
  * --tasks N tasks that each nap --seconds S, append one line "<index>\n"
  * to --markers FILE (one write, O_APPEND: a side effect the test counts)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_log.c -- a task's log line carries its rank, level and key in
  * one line on stderr; lines below the level (--log-level, RANKFLOW_LOG)
  * are dropped. The expected lines are matched by CTest. */

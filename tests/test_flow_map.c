@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_map.c -- rf_map of 10,000 tasks: every result correct, in input
  * order, at any rank count. */
 #include "rf_test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_memory.c -- released futures free rank 0's state: 30 rounds of
  * a 20,000-task map, each read and released, leave as many of the
  * library's blocks allocated on rank 0 as the first round did (600,000

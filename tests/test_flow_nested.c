@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_nested.c -- tasks that submit tasks (rf_ctx_flow): a fan-out
  * three levels deep with every worker holding a waiting parent, subtasks
  * retried, a failing subtask failing its parent with the cause reachable

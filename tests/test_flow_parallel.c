@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_parallel.c -- parallel tasks (rf_task_options.ranks = k): each
  * member sees the right communicator, rank and size; widths 1, 2 and 3 mix
  * in one flow; an allreduce inside a task; a member that fails fails the

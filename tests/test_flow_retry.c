@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_retry.c -- transient failures are retried per the task's
  * policy (possibly on another worker) and permanent ones are not; a task
  * out of retries ends failed, and the job exits 1. */

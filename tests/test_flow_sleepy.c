@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_sleepy.c -- a flow of long tasks, for the signal and exit-code
  * tests driven by scripts: --tasks N tasks of --seconds S each, which check
  * rf_ctx_cancelled() every 10 ms; --fail K makes K of them fail; --io

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_step.c -- collective steps: every rank runs the step together
  * on the step's communicator (an allreduce there sees every rank), with
  * rank 0's argument; a failure on one rank comes back to rank 0 as that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_unregistered.c -- looking up a task name nobody registered is a
  * clear error naming it; a flow that returns it ends the job with exit 3. */
 #include "rf_test.h"

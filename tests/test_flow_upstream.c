@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_flow_upstream.c -- when an upstream task fails, its dependents do not
  * run and end upstream-failed, transitively, with the cause reachable from
  * the farthest dependent; an independent sibling still completes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_frame_value.c -- frames as values: built, copied, compared, carried
  * by the codec bit for bit (a task's frame reaches rank 0 unchanged), and
  * refused when the extension's bytes are malformed; printed in pandas'

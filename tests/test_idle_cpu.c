@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_idle_cpu.c -- no rank busy-waits. With 8 ranks on 2 cores, the flow
  * waits 2 s on one sleeping task while six workers have nothing to do;
  * every rank measures the CPU time it used inside rf_run and fails if it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_registry_mismatch.c -- ranks whose registries differ (two builds in
  * one job) are detected at start-up: every rank's rf_run returns 3 and rank
  * 0 names the difference; nothing is dispatched. */

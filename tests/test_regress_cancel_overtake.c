@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_regress_cancel_overtake.c -- Regression: a cancel for a prefetched task, sent while the worker runs an
  * earlier task that polls rf_ctx_cancelled(), never overtakes the batch
  * holding the task: the cancelled task does not run in full. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_regress_drain_cancel.c -- Regression: tasks a draining worker hands back stay pending with their
  * live reference; cancelling and releasing them afterwards frees each once. */
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_regress_map_fail.c -- Regression: when rf_map fails part-way, the tasks it had submitted are
  * cancelled and never run. */
 #include "rf_test.h"

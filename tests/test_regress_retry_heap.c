@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_regress_retry_heap.c -- Regression: cancelling a task that waits for a retry leaves the retry heap
  * in order; a later short retry still comes out on time (1 rank). */
 #include <time.h>

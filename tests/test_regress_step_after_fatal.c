@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_regress_step_after_fatal.c -- Regression: a step called after a
  * worker reported an error returns that error at once (the job ends with
  * exit 3) instead of waiting forever for the broken worker. */

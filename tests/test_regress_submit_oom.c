@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_regress_submit_oom.c -- Regression: rf_submit failing (out of memory) after wiring one of two
  * upstream edges unwires it; the future goes as if never submitted and the
  * tear-down frees nothing twice. */

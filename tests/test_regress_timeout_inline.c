@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_regress_timeout_inline.c -- Regression: at 1 rank rf_future_wait(f, 0.1) checks its deadline between
  * deferred tasks, as with many ranks. */
 #include <time.h>

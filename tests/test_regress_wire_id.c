@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_regress_wire_id.c -- Regression: wire ids stay valid past 2^31 submissions (the generation
  * counter is sent unsigned). */
 #include <time.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_ts_summary_exact.c -- the timeseries summary equals a reference the
  * test computes itself: two days at 1 s in 1-day partitions (172,800 rows)
  * generated whole, sorted, and described as pandas would (count, min, max

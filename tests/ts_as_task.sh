@@ -3,6 +3,7 @@
 # fans the summary out over the job as subtasks, the origin story's shape)
 # writes bitwise the frame of the direct run, at 1, 2 and 4 ranks; with
 # --write-data or --input it is refused (exit 2).
+# SPDX-License-Identifier: BSD-3-Clause
 set -u
 mpiexec=$1 job=$2
 tmp=$(mktemp -d)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """ts_job_check.py JOB MPIEXEC -- the timeseries job as a user sees it.
 
 Runs the job on a small range (two days at 1 s, 1-day partitions) at 2

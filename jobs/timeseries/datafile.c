@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* datafile.c -- a synthetic timeseries' rows in one HDF5 file, in parallel.
  *
  * Layout: group /timeseries with 1-D datasets of equal length timestamp

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* generate.c -- the rows of a synthetic timeseries, like dask's timeseries().
  *
  * Columns: id ~ Poisson(1000), name uniform over dask's 26 names, x and y

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* main.c -- timeseries_summary: dask's timeseries().describe() as an MPI
  * flow.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* plan.c -- the partitions of a synthetic timeseries, as pandas bounds them.
  *
  * dask.datasets.timeseries(start, end, freq, partition_freq) cuts its data

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* summary.c -- describe() of a synthetic timeseries as a two-pass flow.
  *
  * The plan is cut into fixed pieces (at most 2^20 rows of one partition,

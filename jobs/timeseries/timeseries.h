@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* timeseries.h -- dask's datasets.timeseries() as a plan, its rows, and
  * its exact describe() as a flow: the timeseries_summary job's own code.
  *

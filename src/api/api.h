@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* api.h -- the top layer: the public calls of the runtime (runtime.c),
  * the command line (options.c) and the flow (flow.c), over rank 0's
  * coordinator and the worker loop.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* flow.c -- the public flow calls: submit, map, wait, result, cancel,
  * release, as-completed, steps.
  *

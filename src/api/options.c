@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* options.c -- the command line every job shares, parsed in one place.
  *
  * A job describes its own flags in an rf_option table; the library's flags

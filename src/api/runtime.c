@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* runtime.c -- init, run and finalize: the life of a rankflow process.
  *
  * rf_init parses the command line before MPI exists (so --help, --version

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* alloc.c -- the library's allocator, with a fault-injection hook.
  *
  * Every allocation rankflow makes goes through rf_malloc and friends

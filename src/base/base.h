@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* base.h -- the bottom layer: memory, errors, time, logs, signals, bytes.
  *
  * Everything else in the library stands on these, and they stand on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* buf.c -- growable byte buffers and small inline byte strings.
  *
  * rf_buf backs every encoded message (the codec's packer writes straight

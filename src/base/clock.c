@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* clock.c -- time, and waiting without spinning.
  *
  * Open MPI's blocking calls spin, and these machines run more ranks than

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* log.c -- levelled log lines on stderr, tagged with rank and task key.
  *
  * Every rank writes to its own stderr and mpirun/srun merge them into one

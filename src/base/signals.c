@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* signals.c -- SIGTERM/SIGINT (stop now) and SIGUSR1 (drain) as flags.
  *
  * Handlers are installed before MPI_Init because SIGUSR1's default action

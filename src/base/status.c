@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* status.c -- rf_status names and messages, the details of the last error,
  * and the names of task states.
  *

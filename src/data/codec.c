@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* codec.c -- values to msgpack bytes and back, strict on input.
  *
  * Writing uses msgpack-c's packer (the format's reference C library, from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* data.h -- the data layer: values, frames, and the codec between them
  * and bytes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* describe.c -- describe() of float columns, exact, in two passes.
  *
  * The method is in describe.h. What travels between a piece and rank 0

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* describe.h -- pandas' describe() of float columns, exact, in two passes
  * over pieces of rows that no rank ever holds together.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* frame.c -- small columnar frames: typed columns and a string index.
  *
  * A frame is what a summary looks like (describe(): rows count..max,

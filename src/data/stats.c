@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* stats.c -- mergeable statistics and exact quantiles in bounded memory.
  *
  * describe() needs count, mean, std, min and max (mergeable moments: each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* value.c -- typed values: build, read, copy, compare, free.
  *
  * A value is a small tree: scalars, strings and bytes (stored in the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* context.c -- running one attempt of a task, and the context it sees.
  *
  * The same code runs an attempt on a worker, inline on rank 0 at one rank

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* exec.h -- the exec layer: a program's tasks and how one attempt runs.
  *
  * What rank 0 and the workers share sits here, below both of them: the

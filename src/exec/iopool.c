@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* iopool.c -- I/O slots: threads that run I/O-bound tasks side by side.
  *
  * A task registered with the io option waits on the network or a disk, not

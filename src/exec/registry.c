@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* registry.c -- tasks and steps by name, and a fingerprint every rank
  * compares.
  *

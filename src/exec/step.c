@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* step.c -- a collective step on this rank: meet, run, agree.
  *
  * Parallel HDF5 creates, flushes and closes files collectively, so a flow

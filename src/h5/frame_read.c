@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* frame_read.c -- a frame from HDF5, written by rf_frame_write_hdf5 or by
  * pandas (the "fixed" layout: frame_write.c describes it).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* frame_write.c -- a frame to HDF5, in pandas' "fixed" layout.
  *
  * Summaries are read by people with pandas.read_hdf(path, key), h5py and

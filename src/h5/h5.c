@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* h5.c -- what the HDF5 files of this folder share: quiet errors, names,
  * attributes written and read.
  *

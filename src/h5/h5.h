@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* h5.h -- what the HDF5 files of this folder share (h5.c), and nothing
  * more: no other layer sees hdf5.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rows.c -- rows files: one HDF5 group of 1-D columns, written in parallel.
  *
  * What a rows file is, and who calls what, is in rows.h. Here: parallel

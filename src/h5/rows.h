@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rows.h -- a rows file: one HDF5 group of 1-D datasets (its columns),
  * written by many ranks at once and read back by one.
  *

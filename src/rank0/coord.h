@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* coord.h -- rank 0's insides, shared by the files of this folder only.
  *
  * The coordinator's layout and every cross-file call between its parts:

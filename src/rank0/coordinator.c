@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* coordinator.c -- rank 0: hand ready tasks to workers, take results back.
  *
  * The flow runs on rank 0's main thread and the coordinator makes progress

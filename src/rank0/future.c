@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* future.c -- rank 0's futures: their states, references and dependency
  * edges, submitting, and the operations of rank 0's flow on them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* journal.c -- the task journal (--journal FILE): resume after a stop.
  *
  * Jobs are preempted, hit their time limit or crash. With a journal, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* local.c -- running tasks in-process when the job has one rank.
  *
  * With one rank there are no workers: the coordinator hands ready tasks to

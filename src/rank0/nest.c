@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* nest.c -- tasks that submit tasks (the origin story's get_dask_client):
  * rank 0's half.
  *

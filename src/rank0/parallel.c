@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* parallel.c -- rank 0's side of parallel tasks: members, launch, outcome.
  *
  * A parallel task (width k > 1) needs k workers at once. The task at the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rank0.h -- what the layer above (api/) sees of rank 0: the coordinator's
  * life, and rank 0's flow.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* scheduler.c -- what runs next: the ready queues, retries, batch sizes.
  *
  * Rank 0 keeps ready tasks in submission order (FIFO), in two lanes (CPU

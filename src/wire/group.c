@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* group.c -- parallel tasks on their members: the communicator, and where
  * ranks live.
  *

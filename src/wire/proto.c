@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* proto.c -- the layouts of rankflow's messages: one encoder and one
  * decoder per kind (the table is in proto.h).
  *

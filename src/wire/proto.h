@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* proto.h -- every message between rank 0 and a worker, in one place.
  *
  * A message is an MPI tag (its kind) and a msgpack body. proto.c is the

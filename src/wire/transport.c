@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* transport.c -- rankflow's messages between rank 0 and the workers.
  *
  * Every message of the coordinator and the workers goes through here (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* wire.h -- the wire layer: MPI between ranks, and nothing of tasks.
  *
  * transport.c moves rankflow's messages (bytes and a tag, whose layouts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* nest_client.c -- a task's subtasks on a worker: the handles it holds.
  *
  * A task running on a worker submits with the flow calls on rf_ctx_flow;

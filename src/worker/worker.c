@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* worker.c -- the loop of every rank but 0: run tasks, report outcomes.
  *
  * A worker receives batches, runs their tasks one after another on its

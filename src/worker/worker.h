@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* worker.h -- the worker layer: every rank but 0 (worker.c), and the
  * handles a task on a worker holds of its subtasks (nest_client.c).
  *

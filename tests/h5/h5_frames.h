@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* h5_frames.h -- the frames the HDF5 tests write, read and show pandas.
  *
  * Each is built the same way by the C round-trip test and by the pandas

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """h5_pandas_check.py DIR: check the frames h5_pandas_tool wrote into DIR.
 
 For every record of DIR/expected.txt (format in h5_pandas_tool.c):

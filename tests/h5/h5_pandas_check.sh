@@ -11,6 +11,7 @@
 #   4. TOOL --read checks each of pandas' copies is the frame, bit for bit.
 # pandas, PyTables, h5py and h5dump are required (scripts/setup.sh installs
 # them): without them the test fails, it never skips.
+# SPDX-License-Identifier: BSD-3-Clause
 set -eu
 tool=$1 script=$2 work=$3
 py=/usr/bin/python3

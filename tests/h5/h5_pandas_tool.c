@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* h5_pandas_tool.c -- the C side of the pandas check (h5_pandas_check.sh).
  *
  *   --write DIR   writes every frame of h5_frames.h to DIR/<name>.h5 under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_h5_frame.c -- frames survive rf_frame_write_hdf5 + rf_frame_read_hdf5,
  * and no failure leaves a half-made file or object behind.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """check_layers.py -- the library's layers stay layers.
 
 Usage: check_layers.py ROOT [OBJECT...]

@@ -8,6 +8,7 @@
 # table, and that no temporary or partial file is left in --dir. RANKS 1
 # runs the job directly; more ranks run it through MPIEXEC. Exit 0 pass,
 # 1 fail. Nothing leaves 127.0.0.1.
+# SPDX-License-Identifier: BSD-3-Clause
 set -u
 job=${1:?usage: test_nino34.sh JOB SERVER RANKS [MPIEXEC]}
 srv=${2:?server}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* hostile_http.c -- a tiny HTTP/1.1 test server that misbehaves on request.
  *
  * Download tests need a server that is slow, flaky, truncating, lying or

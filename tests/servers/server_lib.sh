@@ -5,6 +5,7 @@
 #
 # Needs: $tmp (a scratch directory the caller removes). Sets: pid, port,
 # fails.
+# SPDX-License-Identifier: BSD-3-Clause
 
 pid=
 fails=0

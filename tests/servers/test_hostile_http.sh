@@ -9,6 +9,7 @@
 # stops it on any failure too. Exit 0 pass, 1 fail: curl and python3 are
 # required (scripts/setup.sh installs them), never skipped. Timing checks
 # are loose: they catch "no delay", not jitter.
+# SPDX-License-Identifier: BSD-3-Clause
 set -u
 srv=${1:?usage: test_hostile_http.sh SERVER}
 command -v curl > /dev/null || { echo "FAIL: curl is not installed (apt-get install curl)"; exit 1; }

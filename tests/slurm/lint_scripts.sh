@@ -7,6 +7,7 @@
 # default drain grace), and all share one body (the part below the
 # "same in every rankflow batch script" marker), so a fix lands in all.
 # Usage: lint_scripts.sh SLURM_SCRIPTS_DIR   (needs shellcheck, Debian's)
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 dir=$1

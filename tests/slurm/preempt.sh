@@ -21,6 +21,7 @@
 #
 # Usage: preempt.sh batch|full|term TEMPLATE_SBATCH TEST_FLOW_JOURNAL WORK_DIR
 # Needs RF_SLURM_DIR.
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mode=$1 template=$2 flow_bin=$3 work=$4

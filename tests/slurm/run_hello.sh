@@ -3,6 +3,7 @@
 # cluster, wait (bounded) for it to end, and check that it COMPLETED with
 # ExitCode 0:0 and both MPI ranks reported.
 # Usage: run_hello.sh HELLO_MPI_BINARY WORK_DIR   (needs RF_SLURM_DIR)
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin=$1 work=$2

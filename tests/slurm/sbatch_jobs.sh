@@ -13,6 +13,7 @@
 #        sbatch_jobs.sh nino34 SLURM_SCRIPTS_DIR RANKFLOW_PREFIX WORK_DIR HOSTILE_HTTP
 # RANKFLOW_PREFIX is the build directory holding jobs/ (it reaches the batch
 # script through sbatch's exported environment). Needs RF_SLURM_DIR.
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mode=$1 scripts=$2 prefix=$3 work=$4

@@ -4,6 +4,7 @@
 # cluster that start_cluster.sh started (its env.sh sets SLURM_CONF), and wait
 # for a job to end by bounded polling with sleep, never busy-spinning.
 # Usage:  . tests/slurm/slurm_lib.sh   (needs RF_SLURM_DIR; sources env.sh)
+# SPDX-License-Identifier: BSD-3-Clause
 
 if [ -z "${RF_SLURM_DIR:-}" ] || [ ! -r "$RF_SLURM_DIR/env.sh" ]; then
   echo "slurm_lib.sh: no $RF_SLURM_DIR/env.sh: is the slurm_cluster fixture up?" >&2

@@ -21,6 +21,7 @@
 #   RF_SLURM_READY_TIMEOUT seconds to wait for the node to be idle [60]
 # A cluster left running in the same RF_SLURM_DIR (e.g. an interrupted ctest)
 # is stopped first. On any failure, whatever this script started is stopped.
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

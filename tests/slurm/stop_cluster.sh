@@ -11,6 +11,7 @@
 # started it. Succeeds when nothing is running; exits non-zero only if a
 # recorded daemon survives SIGKILL. Logs stay in $RF_SLURM_DIR/log;
 # RF_SLURM_CLEAN=1 removes the whole state directory as well.
+# SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 
 PATH=$PATH:/usr/sbin:/sbin

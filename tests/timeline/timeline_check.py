@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """timeline_check.py small|large TIMELINE_GEN OUTDIR -- the HTML timeline.
 
 Writes pages with timeline_gen and opens them in headless Chromium

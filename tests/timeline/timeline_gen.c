@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* timeline_gen.c -- builds report spools and writes a timeline from them.
  *
  * The coordinator's call site is not needed to test the page: this program

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* codec_check.h -- the one property the codec fuzzer and the corpus replay
  * test check on arbitrary bytes, shared so both run exactly the same code.
  *

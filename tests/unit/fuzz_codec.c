@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fuzz_codec.c -- libFuzzer target for the strict msgpack reader.
  *
  * Every byte a rank receives goes through rf__value_decode, so it must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_alloc_faults.c -- out of memory anywhere in values and the codec.
  *
  * SQLite/libuv style: for N = 0, 1, 2, ... let N allocations succeed and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_codec_budget.c -- decoding hostile bytes stays within a memory budget.
  *
  * codec.c checks each container's declared count against the bytes left

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_codec_corpus.c -- replay the codec fuzzer's corpus as a unit test.
  *
  * fuzz_codec.c is only built with clang; this runs the same check

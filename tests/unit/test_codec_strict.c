@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_codec_strict.c -- the decoder refuses every malformed message.
  *
  * Workers and rank 0 decode bytes sent by another rank; a corrupt or

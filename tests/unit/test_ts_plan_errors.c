@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_ts_plan_errors.c -- bad timeseries parameters are usage errors that
  * name the bad text, and no plan leaks.
  *

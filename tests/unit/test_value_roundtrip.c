@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_value_roundtrip.c -- every kind of value survives encode + decode.
  *
  * Arguments and results cross ranks as msgpack bytes, so a value that does

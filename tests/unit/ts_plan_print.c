@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ts_plan_print.c -- print a timeseries plan so a script can compare it
  * with pandas.
  *

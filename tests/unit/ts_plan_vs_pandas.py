@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """ts_plan_vs_pandas.py -- rf_timeseries_plan's bounds equal pandas'.
 
 dask.datasets.timeseries cuts its partitions at

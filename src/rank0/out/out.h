@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* out.h -- what rank 0 tells people about a run: the progress line
  * (progress.c), the JSON report (report.c) and the HTML timeline
  * (timeline.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* progress.c -- what the flow is doing, shown on rank 0's stderr.
  *
  * Three ways: a line redrawn in place (tty), a plain status line every

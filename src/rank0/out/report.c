@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* report.c -- the JSON run report (--report FILE), written as the run goes.
  * Its spools also feed the HTML timeline (--timeline, timeline.c).
  *

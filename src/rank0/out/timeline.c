@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* timeline.c -- the static HTML timeline of a run (--timeline FILE).
  *
  * One self-contained page that needs no server and fetches nothing: the
