@@ -43,10 +43,12 @@
 extern "C" {
 #endif
 
+/* The version of this header; rf_version() gives the library's. The
+ * build reads the number from here (CMakeLists.txt): change it only here. */
 #define RF_VERSION_MAJOR 0
-#define RF_VERSION_MINOR 1
+#define RF_VERSION_MINOR 2
 #define RF_VERSION_PATCH 0
-#define RF_VERSION_STRING "0.1.0"
+#define RF_VERSION_STRING "0.2.0"
 
 #if defined(__GNUC__)
 #define RF_API __attribute__((visibility("default")))
@@ -150,6 +152,11 @@ RF_API void *rf_malloc(size_t size);
 RF_API void *rf_calloc(size_t n, size_t size);
 RF_API void *rf_realloc(void *ptr, size_t size);
 RF_API void rf_free(void *ptr);
+
+/* The library's version, "0.2.0" (RF_VERSION_STRING when it was built):
+ * a program can compare it with the header it was compiled against.
+ * Ranks: any. Threads: any thread. */
+RF_API const char *rf_version(void);
 
 /* Exit codes shared by every job and returned by rf_run() on every rank. */
 enum {

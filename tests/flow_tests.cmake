@@ -7,8 +7,8 @@ foreach(t test_flow_map test_flow_chain test_flow_retry test_flow_upstream
 endforeach()
 rf_add_test(test_flow_deferred RANKS 1 TIMEOUT 60)
 rf_add_test(test_flow_io RANKS 1 2 4 TIMEOUT 120 ARGS --io-slots 3)
-rf_add_test(test_flow_parallel RANKS 1 4 7 TIMEOUT 180)
-rf_add_test(test_flow_nested RANKS 1 2 4 TIMEOUT 120)
+rf_add_test(test_flow_parallel INTERNAL RANKS 1 4 7 TIMEOUT 180)
+rf_add_test(test_flow_nested INTERNAL RANKS 1 2 4 TIMEOUT 120)
 add_test(NAME ts_as_task
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/ts_as_task.sh ${MPIEXEC_EXECUTABLE}
           $<TARGET_FILE:timeseries_summary>)
@@ -44,6 +44,7 @@ set(hello $<TARGET_FILE:hello_flow>)
 set(sleepy $<TARGET_FILE:test_flow_sleepy>)
 rf_add_cli_test(cli_help 0 "^  --log-level LEVEL" ${hello} --help)
 rf_add_cli_test(cli_version 0 "rankflow [0-9]+\\.[0-9]+" ${hello} --version)
+rf_add_cli_test(cli_short_help 0 "^usage: hello_flow \\[options\\]" ${hello} -h)
 rf_add_cli_test(cli_unknown_flag 2 "^hello_flow: unknown flag '--bogus'; see --help$"
                 ${hello} --bogus)
 rf_add_cli_test(cli_bad_int 2 "--n: 'ten' is not an integer.*see --help" ${hello} --n ten)
@@ -101,7 +102,7 @@ endforeach()
 # The README's example compiles with our warnings and gives its answer.
 add_test(NAME readme_example
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/readme_example.sh
-          ${PROJECT_SOURCE_DIR}/README.md $<TARGET_FILE:rankflow>
+          ${PROJECT_SOURCE_DIR}/README.md $<TARGET_FILE:rankflow_static>
           ${PROJECT_SOURCE_DIR}/include ${MPIEXEC_EXECUTABLE})
 set(example_env ${RF_TEST_ENV})
 if(RANKFLOW_SANITIZE)
@@ -123,6 +124,13 @@ foreach(n 2 3)
     PASS_REGULAR_EXPRESSION "error .*malformed message: count larger than the message")
 endforeach()
 
+# The version is the header's, in the library and in --version.
+rf_add_cli_test(cli_version_is_header 0 "\\(rankflow ${PROJECT_VERSION}\\)$" ${hello} --version)
+# The shared library: SONAME, and exactly the header's functions exported.
+add_test(NAME shared_exports
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_exports.sh $<TARGET_FILE:rankflow>
+          ${PROJECT_SOURCE_DIR}/include/rankflow.h ${PROJECT_VERSION_MAJOR})
+set_tests_properties(shared_exports PROPERTIES LABELS unit TIMEOUT 30)
 # Every source file names its licence (SPDX).
 add_test(NAME spdx_lines COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_spdx.sh
          ${PROJECT_SOURCE_DIR})

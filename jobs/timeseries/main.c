@@ -192,7 +192,7 @@ static rf_status flow(rf_flow *flow, void *user) {
   if (st == RF_OK) st = rf_value_map_set(run, "host", rf_value_string(host));
   if (st == RF_OK) {
     st = rf_value_map_set(run, "rankflow_version",
-                          rf_value_string(RF_VERSION_STRING));
+                          rf_value_string(rf_version()));
   }
   if (st == RF_OK) {
     st = rf_frame_write_hdf5(cfg->output, "summary", frame, attrs, run);

@@ -54,7 +54,7 @@ static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
                      "default info)",
                      parse_level, 0, 0};
   t[1] = (rf_option){"help", RF_OPT_FLAG, &want_help, NULL,
-                     "show this help and exit", NULL, 0, 0};
+                     "show this help and exit (also -h)", NULL, 0, 0};
   t[2] = (rf_option){"version", RF_OPT_FLAG, &want_version, NULL,
                      "print the rankflow version and exit", NULL, 0, 0};
   t[3] = (rf_option){"progress", RF_OPT_CUSTOM, lib, "MODE",
@@ -216,6 +216,10 @@ int rf__options_parse(int argc, char **argv, const rf_cli *cli,
   want_help = want_version = 0;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
+    if (strcmp(arg, "-h") == 0) { /* the one short flag: what everyone tries */
+      want_help = 1;
+      continue;
+    }
     if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
       snprintf(err, sizeof err, "unexpected argument '%s'", arg);
       return usage_error(cli, print, err);
@@ -253,7 +257,7 @@ int rf__options_parse(int argc, char **argv, const rf_cli *cli,
     return RF_EXIT_OK;
   }
   if (want_version) {
-    if (print) printf("%s (rankflow %s)\n", cli->name, RF_VERSION_STRING);
+    if (print) printf("%s (rankflow %s)\n", cli->name, rf_version());
     return RF_EXIT_OK;
   }
   const char *outputs[3][2] = {{"--report", lib->report},

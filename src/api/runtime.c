@@ -144,6 +144,8 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
   return RF_EXIT_OK;
 }
 
+const char *rf_version(void) { return RF_VERSION_STRING; }
+
 int rf_runtime_rank(const rf_runtime *rt) { return rt->rank; }
 void rf_journal_reset(rf_runtime *rt) { rt->journal_reset = 1; }
 const char *rf_journal_path(const rf_runtime *rt) { return rt->opts.journal; }

@@ -36,13 +36,14 @@ char *rf__strndup(const char *s, size_t len);
  * RF_ENOMEM naming what with the array and *cap unchanged. */
 rf_status rf__array_reserve(void *arrayp, size_t elem, size_t count,
                             size_t *cap, size_t first, const char *what);
-/* Fault injection (all builds, used by tests): the next `n` allocations
- * succeed, then one fails (or all fail when persistent). n < 0 disables. */
-RF_API void rf__alloc_fail_after(long n, int persistent);
-RF_API long rf__alloc_count(void);
+/* Fault injection (all builds, used by tests, which link the library's
+ * objects): the next `n` allocations succeed, then one fails (or all fail
+ * when persistent). n < 0 disables. */
+void rf__alloc_fail_after(long n, int persistent);
+long rf__alloc_count(void);
 /* Blocks the library has allocated and not freed (tests of bounded
  * memory count these: unlike RSS they do not depend on the allocator). */
-RF_API long rf__alloc_live(void);
+long rf__alloc_live(void);
 
 /* ---- status.c: error details for rf_last_error(); status and state names
  * rf__error() records a formatted message for rf_last_error() and returns

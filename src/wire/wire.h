@@ -63,7 +63,7 @@ rf_status rf__group_comm(MPI_Comm comm, int me, const int *ranks, int n,
 /* Free the cached communicators (before MPI_Finalize). */
 void rf__group_cache_free(void);
 /* Communicators this rank holds for task groups (tests count them). */
-RF_API long rf__group_comms_live(void);
+long rf__group_comms_live(void);
 /* This rank's node: the lowest rank of comm sharing its memory, or a
  * pretend node from RANKFLOW_FAKE_NODES (RF_EUSAGE when malformed).
  * Collective over comm, at start-up. */
