@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# test_install.sh BUILD SOURCE MPIEXEC -- rankflow as another project
+# gets it: install the build to a temporary prefix (and once with DESTDIR),
+# then build examples/myflow, copied out of the source tree, against that
+# prefix alone, with CMake (find_package, shared and static) and with make
+# (pkg-config and mpicc, shared and static), and run each on 3 ranks. The
+# installed programs run too. EXAMPLE_CFLAGS (a sanitizer build's flags)
+# is passed to the example's compiler.
+# SPDX-License-Identifier: BSD-3-Clause
+set -euo pipefail
+build=$1 src=$2 mpiexec=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+run3() { "$mpiexec" -n 3 --oversubscribe "$@"; }
+
+# DESTDIR: everything lands under the staging directory, nothing else.
+had_opt=0; [ -e /opt/rankflow ] && had_opt=1
+DESTDIR=$tmp/stage cmake --install "$build" --prefix /opt/rankflow > "$tmp/stage.log"
+for f in include/rankflow.h lib/librankflow.so.0 lib/librankflow.a \
+         lib/pkgconfig/rankflow.pc lib/cmake/rankflow/rankflowConfig.cmake \
+         bin/rankflow-hello-flow; do
+  [ -e "$tmp/stage/opt/rankflow/$f" ] || bad "DESTDIR install lacks opt/rankflow/$f"
+done
+[ $had_opt = 1 ] || [ ! -e /opt/rankflow ] || bad "DESTDIR install created /opt/rankflow"
+
+prefix=$tmp/prefix
+cmake --install "$build" --prefix "$prefix" > "$tmp/install.log"
+cp -r "$src/examples/myflow" "$tmp/myflow"
+want="sum of squares 1..100 = 338350"
+
+check_run() { # name binary
+  local out
+  out=$(run3 "$2" --n 100 2>"$tmp/$1.err") || { bad "$1: exit $?"; cat "$tmp/$1.err"; return; }
+  if [ "$out" = "$want" ]; then echo "$1: $out"; else bad "$1 printed '$out'"; fi
+}
+
+# CMake, shared and static.
+for kind in shared static; do
+  static=OFF; [ $kind = static ] && static=ON
+  cmake -S "$tmp/myflow" -B "$tmp/cmake-$kind" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DMYFLOW_STATIC=$static -DCMAKE_C_FLAGS="${EXAMPLE_CFLAGS:-}" \
+    > "$tmp/cmake-$kind.log" 2>&1 || { bad "cmake ($kind) failed"; cat "$tmp/cmake-$kind.log"; continue; }
+  cmake --build "$tmp/cmake-$kind" > "$tmp/build-$kind.log" 2>&1 ||
+    { bad "cmake --build ($kind) failed"; cat "$tmp/build-$kind.log"; continue; }
+  check_run "cmake-$kind" "$tmp/cmake-$kind/myflow"
+done
+
+# make: pkg-config and mpicc, shared and static.
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+make -C "$tmp/myflow" CFLAGS="-O2 -Wall -Wextra -Werror ${EXAMPLE_CFLAGS:-}" \
+  myflow myflow-static > "$tmp/make.log" 2>&1 || { bad "make failed"; cat "$tmp/make.log"; }
+[ -x "$tmp/myflow/myflow" ] && check_run make-shared "$tmp/myflow/myflow"
+[ -x "$tmp/myflow/myflow-static" ] && check_run make-static "$tmp/myflow/myflow-static"
+
+# Against the install only: the shared builds load the installed
+# library, the static ones none, and nothing names the source tree.
+for b in "$tmp/cmake-shared/myflow" "$tmp/myflow/myflow"; do
+  [ -x "$b" ] || continue
+  lib=$(ldd "$b" | awk '/librankflow/ { print $3 }')
+  [ "$lib" -ef "$prefix/lib/librankflow.so.0" ] || bad "$b loads '$lib', not the installed library"
+done
+for b in "$tmp/cmake-static/myflow" "$tmp/myflow/myflow-static"; do
+  [ -x "$b" ] || continue
+  ! ldd "$b" | grep -q librankflow || bad "$b is static but loads librankflow"
+done
+if grep -rqsF "$src" "$tmp/cmake-shared/CMakeCache.txt" "$tmp/cmake-static/CMakeCache.txt" \
+     "$prefix/lib/cmake/rankflow" "$prefix/lib/pkgconfig"; then
+  bad "the example's build or the installed config names the source tree $src"
+fi
+
+# The installed programs, renamed, find their library.
+out=$(run3 "$prefix/bin/rankflow-hello-flow" --n 10 2>/dev/null) || bad "rankflow-hello-flow: exit $?"
+case $out in *"sum of squares 1..10 = 385"*) echo "rankflow-hello-flow: $out" ;;
+             *) bad "rankflow-hello-flow printed '$out'" ;; esac
+"$prefix/bin/rankflow-timeseries-summary" --version | grep -q "rankflow [0-9]" ||
+  bad "rankflow-timeseries-summary --version"
+
+echo "test_install: $([ $fail = 0 ] && echo PASS || echo FAIL)"
+exit $fail
