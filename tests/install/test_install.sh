@@ -24,6 +24,16 @@ for f in include/rankflow.h lib/librankflow.so.0 lib/librankflow.a \
   [ -e "$tmp/stage/opt/rankflow/$f" ] || bad "DESTDIR install lacks opt/rankflow/$f"
 done
 [ $had_opt = 1 ] || [ ! -e /opt/rankflow ] || bad "DESTDIR install created /opt/rankflow"
+# The installed batch scripts name the final paths, not the staging ones.
+slurm=$tmp/stage/opt/rankflow/share/rankflow/slurm
+for f in template.sbatch timeseries_summary.sbatch nino34_plumes.sbatch; do
+  grep -q '^installed="/opt/rankflow/share/rankflow/slurm/rankflow-job.sh" ' "$slurm/$f" ||
+    bad "installed $f does not name /opt/rankflow/share/rankflow/slurm/rankflow-job.sh"
+  [ -x "$slurm/$f" ] || bad "installed $f is not executable"
+done
+grep -qx 'rf_bindir="/opt/rankflow/bin"' "$slurm/rankflow-job.sh" ||
+  bad "installed rankflow-job.sh does not name /opt/rankflow/bin"
+! grep -rqF "$tmp/stage" "$slurm" || bad "the installed batch scripts name the DESTDIR"
 
 prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" > "$tmp/install.log"
@@ -66,7 +76,7 @@ for b in "$tmp/cmake-static/myflow" "$tmp/myflow/myflow-static"; do
   ! ldd "$b" | grep -q librankflow || bad "$b is static but loads librankflow"
 done
 if grep -rqsF "$src" "$tmp/cmake-shared/CMakeCache.txt" "$tmp/cmake-static/CMakeCache.txt" \
-     "$prefix/lib/cmake/rankflow" "$prefix/lib/pkgconfig"; then
+     "$prefix/lib/cmake/rankflow" "$prefix/lib/pkgconfig" "$prefix/share/rankflow"; then
   bad "the example's build or the installed config names the source tree $src"
 fi
 

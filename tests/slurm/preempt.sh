@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # preempt.sh -- CTest `slurm_preempt_batch`, `slurm_preempt_full`,
-# `slurm_scancel_no_requeue`: the real slurm/template.sbatch running a flow
+# `slurm_scancel_no_requeue`, `slurm_requeue_cap`: the real slurm/template.sbatch running a flow
 # of side-effect tasks (tests/test_flow_journal: 12 tasks of 1.5 s, each run
 # appends its index to a marker file) on the test cluster, signalled mid-flow
 # (once a few markers are written):
@@ -18,8 +18,10 @@
 #          tasks too, gets USR1): the same drain, requeue and resume.
 #   term:  a user's plain scancel (SIGTERM): exit 75, NOT requeued: the job
 #          ends CANCELLED with one run.
+#   cap:   batch's drain with RANKFLOW_MAX_REQUEUES=0: drained, NOT requeued
+#          (the log says why); the job ends FAILED with exit 75 and one run.
 #
-# Usage: preempt.sh batch|full|term TEMPLATE_SBATCH TEST_FLOW_JOURNAL WORK_DIR
+# Usage: preempt.sh batch|full|term|cap TEMPLATE_SBATCH TEST_FLOW_JOURNAL WORK_DIR
 # Needs RF_SLURM_DIR.
 # SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
@@ -32,7 +34,7 @@ TASKS=12 SECONDS_PER_TASK=1.5 SIGNAL_AFTER=4 SUM=506   # SUM = 0^2 + ... + 11^2
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 rm -rf "$work"; mkdir -p "$work"; cd "$work"
-unset RANKFLOW_PREFIX DRAIN_GRACE
+unset RANKFLOW_PREFIX RANKFLOW_BUILD DRAIN_GRACE RANKFLOW_SRUN_MPI RANKFLOW_MAX_REQUEUES
 
 # The program the template runs: the test flow, checking the marker file
 # against the journal in a restarted run (SLURM_RESTART_COUNT > 0).
@@ -58,8 +60,9 @@ cleanup() {
 trap cleanup EXIT
 
 # submit TAG: submits the template with its own markers and journal; sets jid.
+max_requeues=10; [ "$mode" = cap ] && max_requeues=0
 submit() {
-  jid=$(JOURNAL=$work/$1.journal sbatch --parsable -n 2 -J "rf-$1" \
+  jid=$(JOURNAL=$work/$1.journal RANKFLOW_MAX_REQUEUES=$max_requeues sbatch --parsable -n 2 -J "rf-$1" \
           -o "$work/$1-%j.out" "$template" \
           --tasks "$TASKS" --seconds "$SECONDS_PER_TASK" --markers "$work/$1.markers")
   jid=${jid%%;*}
@@ -92,10 +95,10 @@ done
 before=$(lines "$work/run.markers")
 [ "$before" -ge "$SIGNAL_AFTER" ] || bad "only $before tasks ran within 60 s"
 case $mode in
-  batch) scancel --signal=USR1 --batch "$jid" ;;
+  batch|cap) scancel --signal=USR1 --batch "$jid" ;;
   full)  scancel --signal=USR1 --full "$jid" ;;
   term)  scancel "$jid" ;;
-  *) echo "usage: $0 batch|full|term ..." >&2; exit 2 ;;
+  *) echo "usage: $0 batch|full|term|cap ..." >&2; exit 2 ;;
 esac
 echo "signalled job $jid ($mode) after $before of $TASKS tasks"
 state=$(rf_slurm_wait "$jid" 100) || true
@@ -122,6 +125,18 @@ if [ "$mode" = term ]; then
   [ "$recomputed" = 0 ] || bad "$recomputed task runs repeated"
   signal_to_exit=$(sed -n 's/.*, \([0-9.]*\)s after the signal.*/\1/p' "$log" | head -n 1)
   echo "scancel (SIGTERM): not requeued, signal_to_exit_s=${signal_to_exit:-?}"
+elif [ "$mode" = cap ]; then
+  [ "$state" = FAILED ] || bad "JobState=$state, want FAILED (drained, exit 75, not requeued)"
+  [ "$exit_code" = 75:0 ] || bad "ExitCode=$exit_code, want 75:0"
+  [ "$restarts" = 0 ] || bad "Restarts=$restarts, want 0 (RANKFLOW_MAX_REQUEUES=0)"
+  [ "$runs" = 1 ] || bad "sacct -c lists $runs runs, want 1"
+  grep -q "SIGUSR1: drain: forwarding it to srun" "$log" || bad "log: the script forwarded no USR1"
+  grep -q "srun exited with 75 after" "$log" || bad "log: srun did not exit with 75"
+  grep -q "drained, but not requeued: job $jid was requeued 0 times already (RANKFLOW_MAX_REQUEUES=0)" "$log" ||
+    bad "log: no 'drained, but not requeued' line"
+  ! grep -q "run 2 \|requeue job\|\] requeued" "$log" || bad "log: the job was requeued"
+  [ "$recomputed" = 0 ] || bad "$recomputed task runs repeated"
+  echo "requeue cap: drained and not requeued after $before of $TASKS tasks"
 else
   [ "$state" = COMPLETED ] || bad "JobState=$state, want COMPLETED"
   [ "$exit_code" = 0:0 ] || bad "ExitCode=$exit_code, want 0:0"
