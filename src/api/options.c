@@ -196,8 +196,9 @@ static void print_help(const rf_cli *cli, const rf_option *lib) {
   if (cli->summary) printf("%s\n", cli->summary);
   print_table("options", cli->options);
   print_table("rankflow options (every job)", lib);
-  printf("\nRun with mpirun -np N (or srun): rank 0 runs the flow, ranks 1..N-1 "
-         "run tasks.\nEnvironment: RANKFLOW_LOG=debug|info|warn|error.\n"
+  printf("\nRun with mpirun -np N (or srun --mpi=pmix): rank 0 runs the flow, "
+         "ranks 1..N-1\nrun tasks.\n"
+         "Environment: RANKFLOW_LOG=debug|info|warn|error.\n"
          "Exit codes: 0 all tasks completed, 1 some task failed, 2 bad "
          "input,\n3 internal error, 75 stopped by a signal (rerun to "
          "resume).\n");

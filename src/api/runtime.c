@@ -27,6 +27,26 @@ static int launcher_rank(void) {
   return 0;
 }
 
+/* Open MPI aborts inside MPI_Init when srun started it without a PMI it
+ * speaks (srun --mpi=none, or a cluster whose MpiDefault is none): twenty
+ * lines about building Open MPI, then exit 1, before rankflow can say a
+ * word. Debian's Open MPI connects only through PMIx, so say the fix
+ * first, in one line. A PMIx or PMI-2 launch sets one of these variables,
+ * and so does mpirun (its own PMIx server), even inside an srun step. */
+static int srun_without_pmi(void) {
+#ifdef OPEN_MPI
+  static const char *const vars[] = {"PMIX_RANK", "PMI_FD", "PMI_RANK",
+                                     "OMPI_COMM_WORLD_RANK"};
+  if (getenv("SLURM_STEP_ID") == NULL) return 0;
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+    if (getenv(vars[i]) != NULL) return 0;
+  }
+  return 1;
+#else
+  return 0;
+#endif
+}
+
 static const char *base_name(const char *path) {
   const char *slash = strrchr(path, '/');
   return slash ? slash + 1 : path;
@@ -71,6 +91,19 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
     return RF_EXIT_INTERNAL;
   }
 
+  if (srun_without_pmi()) {
+    if (print) {
+      fprintf(stderr,
+              "%s: started by srun without PMIx (srun --mpi=none, or the "
+              "cluster's MpiDefault), which this Open MPI cannot join: run "
+              "srun --mpi=pmix %s\n",
+              cli->name, argc > 0 ? argv[0] : cli->name);
+    } else {
+      rf__sleep(1.0); /* let rank 0 print first */
+    }
+    return RF_EXIT_INTERNAL;
+  }
+
   rf_runtime *rt = calloc(1, sizeof *rt);
   if (rt == NULL) {
     rf__log(RF_LOG_ERROR, NULL, "out of memory");
@@ -86,7 +119,10 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
   int provided = MPI_THREAD_SINGLE;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) !=
       MPI_SUCCESS) {
-    rf__log(RF_LOG_ERROR, NULL, "MPI_Init_thread failed");
+    rf__log(RF_LOG_ERROR, NULL, "MPI_Init_thread failed%s",
+            getenv("SLURM_JOB_ID") != NULL
+                ? " (under Slurm: start with srun --mpi=pmix)"
+                : "");
     free(rt);
     return RF_EXIT_INTERNAL;
   }
