@@ -217,7 +217,10 @@ typedef struct {
 typedef rf_status (*rf_cli_check_fn)(void *user, char *err, size_t errlen);
 
 typedef struct {
-  const char *name;          /* program name used in messages */
+  const char *name;          /* the flow's name, kept in its journal (a
+                                journal of another flow is refused); NULL:
+                                the program's file name. Messages and
+                                --help name the program as invoked */
   const char *summary;       /* one line under "usage:" in --help */
   const rf_option *options;  /* job flags, terminated by { NULL } ; may be NULL */
   rf_cli_check_fn check;     /* may be NULL */

@@ -53,17 +53,23 @@ static const char *base_name(const char *path) {
 }
 
 int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
-  rf_cli fallback = {0};
+  static const rf_cli no_cli = {0};
   rf_lib_options lib = {RF_LOG_INFO, 0,    RF_PROGRESS_AUTO, 10.0,
                         0,           NULL, NULL,             RF_IO_SLOTS_DEFAULT,
                         NULL,        20.0};
   *out = NULL;
-  if (cli == NULL) cli = &fallback;
-  if (cli->name == NULL) {
-    fallback = *cli;
-    fallback.name = argc > 0 ? base_name(argv[0]) : "rankflow";
-    cli = &fallback;
-  }
+  if (cli == NULL) cli = &no_cli;
+  /* Messages name the program as it was invoked (installed, the timeseries
+   * job is rankflow-timeseries-summary; built, timeseries_summary), while
+   * the journal keeps cli->name, the flow's name, so both resume one
+   * journal. */
+  const char *invoked =
+      argc > 0 && argv[0] != NULL && argv[0][0] != '\0' ? base_name(argv[0])
+                                                       : NULL;
+  const char *flow_name = cli->name ? cli->name : invoked ? invoked : "rankflow";
+  rf_cli shown = *cli;
+  shown.name = invoked ? invoked : flow_name;
+  cli = &shown;
   int print = launcher_rank() == 0;
   const char *env = getenv("RANKFLOW_LOG");
   if (env != NULL && env[0] != '\0' &&
@@ -109,7 +115,7 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
     rf__log(RF_LOG_ERROR, NULL, "out of memory");
     return RF_EXIT_INTERNAL;
   }
-  rt->prog = cli->name;
+  rt->prog = flow_name;
   rt->comm = MPI_COMM_NULL;
   if (lib.journal != NULL && (rt->identity = rf__options_identity(cli)) == NULL) {
     rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());

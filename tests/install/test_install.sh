@@ -84,8 +84,20 @@ fi
 out=$(run3 "$prefix/bin/rankflow-hello-flow" --n 10 2>/dev/null) || bad "rankflow-hello-flow: exit $?"
 case $out in *"sum of squares 1..10 = 385"*) echo "rankflow-hello-flow: $out" ;;
              *) bad "rankflow-hello-flow printed '$out'" ;; esac
-"$prefix/bin/rankflow-timeseries-summary" --version | grep -q "rankflow [0-9]" ||
-  bad "rankflow-timeseries-summary --version"
+[ "$("$prefix/bin/rankflow-timeseries-summary" --version)" = \
+  "rankflow-timeseries-summary (rankflow $("$build/jobs/timeseries_summary" --version | sed 's/.*rankflow //')" ] ||
+  bad "rankflow-timeseries-summary --version does not name itself and the version"
+# Messages name the program as invoked; the journal keeps the flow's name,
+# so the build's run and the installed program's resume one journal.
+err=$("$prefix/bin/rankflow-timeseries-summary" --bogus 2>&1) && bad "--bogus: exit 0"
+[ "$err" = "rankflow-timeseries-summary: unknown flag '--bogus'; see --help" ] ||
+  bad "rankflow-timeseries-summary --bogus printed '$err', not naming itself"
+ts_args=(--end 2000-01-03 --partition-freq 1d --journal "$tmp/ts.journal" --quiet)
+"$build/jobs/timeseries_summary" "${ts_args[@]}" --output "$tmp/ts1.h5" > /dev/null ||
+  bad "timeseries_summary (the build's) failed"
+err=$("$prefix/bin/rankflow-timeseries-summary" "${ts_args[@]}" --output "$tmp/ts2.h5" \
+        --log-level info 2>&1 > /dev/null) || bad "rankflow-timeseries-summary on the build's journal failed: $err"
+case $err in *"4 finished tasks; resuming"*) ;; *) bad "the installed program did not resume the build's journal: $err" ;; esac
 
 echo "test_install: $([ $fail = 0 ] && echo PASS || echo FAIL)"
 exit $fail
