@@ -44,7 +44,7 @@ set(hello $<TARGET_FILE:hello_flow>)
 set(sleepy $<TARGET_FILE:test_flow_sleepy>)
 rf_add_cli_test(cli_help 0 "^  --log-level LEVEL" ${hello} --help)
 rf_add_cli_test(cli_version 0 "rankflow [0-9]+\\.[0-9]+" ${hello} --version)
-rf_add_cli_test(cli_short_help 0 "^usage: hello_flow \\[options\\]" ${hello} -h)
+rf_add_cli_test(cli_short_help 0 "^Usage: hello_flow \\[options\\]" ${hello} -h)
 rf_add_cli_test(cli_unknown_flag 2 "^hello_flow: unknown flag '--bogus'; see --help$"
                 ${hello} --bogus)
 rf_add_cli_test(cli_bad_int 2 "--n: 'ten' is not an integer.*see --help" ${hello} --n ten)

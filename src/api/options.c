@@ -192,7 +192,7 @@ static void print_table(const char *title, const rf_option *t) {
 }
 
 static void print_help(const rf_cli *cli, const rf_option *lib) {
-  printf("usage: %s [options]\n", cli->name);
+  printf("Usage: %s [options]\n", cli->name);
   if (cli->summary) printf("%s\n", cli->summary);
   print_table("options", cli->options);
   print_table("rankflow options (every job)", lib);

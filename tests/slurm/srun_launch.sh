@@ -42,7 +42,7 @@ run pmix srun -n 2 --mpi=pmix "$flow" --n 10
 
 run help srun -n 2 --mpi=none "$flow" --help
 [ "$rc" = 0 ] || bad "srun --mpi=none ... --help: exit $rc, want 0 (help needs no MPI)"
-[ "$(grep -c '^usage: ' "$tmp/help.out")" = 1 ] || bad "--help: want one usage (rank 0's)"
+[ "$(grep -c '^Usage: ' "$tmp/help.out")" = 1 ] || bad "--help: want one usage (rank 0's)"
 
 run mpirun srun -n 1 --mpi=none "$mpiexec" -n 2 --oversubscribe "$flow" --n 10
 [ "$rc" = 0 ] || bad "mpirun inside an srun step: exit $rc"
