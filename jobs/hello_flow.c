@@ -75,8 +75,9 @@ static rf_status flow(rf_flow *flow, void *user) {
   if (st == RF_OK) {
     int64_t value = 0;
     (void)rf_value_get_int(result, &value);
-    printf("sum of squares 1..%" PRId64 " = %" PRId64 " (%d ranks)\n", cfg->n,
-           value, rf_runtime_size(rf_flow_runtime(flow)));
+    int ranks = rf_runtime_size(rf_flow_runtime(flow));
+    printf("sum of squares 1..%" PRId64 " = %" PRId64 " (%d rank%s)\n", cfg->n,
+           value, ranks, ranks == 1 ? "" : "s");
   } else {
     fprintf(stderr, "sum failed: %s\n", rf_future_error(total));
   }

@@ -143,7 +143,8 @@ int main(int argc, char **argv) {
   const rf_option options[] = {
       {"tasks", RF_OPT_INT, &cfg.tasks, "N", "number of tasks", NULL, 1, 1e7},
       {"widths", RF_OPT_STRING, &cfg.widths_text, "LIST",
-       "ranks per task, cycled over the tasks (e.g. 1,2,4)", NULL, 0, 0},
+       "ranks per task, cycled over the tasks (e.g. 1,2,4); the widest must "
+       "fit in the N-1 workers", NULL, 0, 0},
       {"intervals", RF_OPT_INT, &cfg.intervals, "N",
        "integration intervals per task", NULL, 1, 1e12},
       {"output", RF_OPT_STRING, &cfg.output, "FILE",

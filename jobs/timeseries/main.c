@@ -211,9 +211,11 @@ int main(int argc, char **argv) {
                 "timeseries_summary.h5", NULL, NULL, SEED_UNSET, NULL, now(), 0, NULL};
   const rf_option options[] = {
       {"start", RF_OPT_STRING, &cfg.param[0], "DATE",
-       "first date: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", NULL, 0, 0},
+       "start of the range: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS "
+       "(weekly partitions begin on its first Sunday, as in dask)", NULL, 0, 0},
       {"end", RF_OPT_STRING, &cfg.param[1], "DATE",
-       "last date (as pandas' date_range)", NULL, 0, 0},
+       "end of the range: rows stop at the last partition boundary at or "
+       "before it, as in dask", NULL, 0, 0},
       {"freq", RF_OPT_STRING, &cfg.param[2], "FREQ",
        "row spacing: a count with s, min, h, d or w", NULL, 0, 0},
       {"partition-freq", RF_OPT_STRING, &cfg.param[3], "FREQ",
@@ -229,8 +231,8 @@ int main(int argc, char **argv) {
        "summarise a file written by --write-data instead of generating",
        NULL, 0, 0},
       {"as-task", RF_OPT_FLAG, &cfg.as_task, NULL,
-       "run the summary as one task that fans out over the job itself "
-       "(the origin story's shape); the same frame", NULL, 0, 0},
+       "run the summary as one task that fans out over the job as "
+       "subtasks (the same frame)", NULL, 0, 0},
       {NULL, 0, NULL, NULL, NULL, NULL, 0, 0}};
   /* What changes the tasks' results or the data file (not --output: the
    * frame is written by the flow, after the tasks). */
@@ -239,8 +241,8 @@ int main(int argc, char **argv) {
                                          "write-data",     "input", NULL};
   const rf_cli cli = {
       "timeseries_summary",
-      "describe() of dask's timeseries(start, end, freq, partition_freq), "
-      "exact, to HDF5.",
+      "Summarise dask's timeseries(start, end, freq, partition_freq) as "
+      "describe() does,\nwith exact quartiles, into an HDF5 file pandas reads.",
       options, check, &cfg, identity};
   rf_runtime *rt;
   int code = rf_init(&rt, argc, argv, &cli);

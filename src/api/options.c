@@ -75,7 +75,7 @@ static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
                      "write a static HTML timeline of every attempt", NULL,
                      0, 0};
   t[8] = (rf_option){"io-slots", RF_OPT_INT, &lib->io_slots, "N",
-                     "I/O tasks (registered with io) run at once per rank, "
+                     "I/O tasks (downloads, copies) a rank runs at once, "
                      "each on a thread that never calls MPI",
                      NULL, 1, 1024};
   t[9] = (rf_option){"journal", RF_OPT_STRING, &lib->journal, "FILE",
@@ -185,7 +185,13 @@ static void print_table(const char *title, const rf_option *t) {
     char left[64];
     snprintf(left, sizeof left, "--%s%s%s", t->name, t->metavar ? " " : "",
              t->metavar ? t->metavar : "");
-    printf("  %-26s %s", left, t->help ? t->help : "");
+    /* A flag too long for the column gets a line of its own, so that it
+     * never runs into its help (help2man reads this layout too). */
+    if (strlen(left) > 26) {
+      printf("  %s\n  %-26s %s", left, "", t->help ? t->help : "");
+    } else {
+      printf("  %-26s %s", left, t->help ? t->help : "");
+    }
     print_default(t);
     printf("\n");
   }
@@ -194,14 +200,16 @@ static void print_table(const char *title, const rf_option *t) {
 static void print_help(const rf_cli *cli, const rf_option *lib) {
   printf("Usage: %s [options]\n", cli->name);
   if (cli->summary) printf("%s\n", cli->summary);
-  print_table("options", cli->options);
-  print_table("rankflow options (every job)", lib);
-  printf("\nRun with mpirun -np N (or srun --mpi=pmix): rank 0 runs the flow, "
-         "ranks 1..N-1\nrun tasks.\n"
+  print_table("Options", cli->options);
+  print_table("Options of every rankflow program", lib);
+  printf("\nRun with mpirun -np N or srun --mpi=pmix: rank 0 runs the flow, the "
+         "other N-1\nranks run its tasks (with one rank, rank 0 runs them "
+         "itself).\n"
          "Environment: RANKFLOW_LOG=debug|info|warn|error.\n"
-         "Exit codes: 0 all tasks completed, 1 some task failed, 2 bad "
-         "input,\n3 internal error, 75 stopped by a signal (rerun to "
-         "resume).\n");
+         "Exit codes: 0 all tasks completed; 1 a task failed, crashed or "
+         "was upstream-failed;\n2 bad input; 3 internal error (MPI, I/O, "
+         "memory); 75 stopped by a signal or a\ndrain (rerun with the same "
+         "--journal to resume).\n");
 }
 
 static int usage_error(const rf_cli *cli, int print, const char *msg) {
