@@ -561,6 +561,7 @@ int main(int argc, char **argv) {
   if (rf_task_register(rt, "download", download, &opts, &download_task) !=
       RF_OK) {
     fprintf(stderr, "nino34_plumes: %s\n", rf_last_error());
+    return rf_finalize(rt, RF_EXIT_INTERNAL); /* alike on every rank */
   }
   if (cfg.force) rf_journal_reset(rt); /* --force: everything runs again */
   code = rf_run(rt, flow, &cfg);

@@ -166,6 +166,7 @@ int main(int argc, char **argv) {
     if (rf_task_find(rt, name, &cfg.task[w]) == RF_OK) continue;
     if (rf_task_register(rt, name, estimate, &opts, &cfg.task[w]) != RF_OK) {
       fprintf(stderr, "parallel_pi: %s\n", rf_last_error());
+      return rf_finalize(rt, RF_EXIT_INTERNAL); /* alike on every rank */
     }
   }
   code = rf_run(rt, flow, &cfg);

@@ -9,13 +9,17 @@
  */
 #include <stdio.h>
 
-#include "rankflow.h"
+#include <rankflow.h>
 
 static rf_task *square_task, *sum_task;
 
+/* A task that cannot use its input fails (permanently: a retry would not
+ * help) with a message the flow and the totals show. */
 static rf_status square(rf_ctx *ctx) {
   int64_t x;
-  RF_CHECK(rf_value_get_int(rf_ctx_arg(ctx), &x));
+  if (rf_value_get_int(rf_ctx_arg(ctx), &x) != RF_OK) {
+    return rf_ctx_fail(ctx, RF_FAIL_PERMANENT, "the argument is not an integer");
+  }
   rf_ctx_return(ctx, rf_value_int(x * x));
   return RF_OK;
 }
@@ -24,7 +28,9 @@ static rf_status sum(rf_ctx *ctx) {
   const rf_value *items = rf_ctx_arg(ctx);
   int64_t total = 0, x;
   for (size_t i = 0; i < rf_value_count(items); i++) {
-    RF_CHECK(rf_value_get_int(rf_value_item(items, i), &x));
+    if (rf_value_get_int(rf_value_item(items, i), &x) != RF_OK) {
+      return rf_ctx_fail(ctx, RF_FAIL_PERMANENT, "item %zu is not an integer", i);
+    }
     total += x;
   }
   rf_ctx_return(ctx, rf_value_int(total));
@@ -68,9 +74,12 @@ int main(int argc, char **argv) {
   rf_runtime *rt;
   int code = rf_init(&rt, argc, argv, &cli);
   if (rt == NULL) return code;
+  /* Every rank registers the same tasks, so a failure here is the same on
+   * every rank and all leave together. */
   if (rf_task_register(rt, "square", square, NULL, &square_task) != RF_OK ||
       rf_task_register(rt, "sum", sum, NULL, &sum_task) != RF_OK) {
     fprintf(stderr, "myflow: %s\n", rf_last_error());
+    return rf_finalize(rt, RF_EXIT_INTERNAL);
   }
   return rf_finalize(rt, rf_run(rt, flow, &n));
 }

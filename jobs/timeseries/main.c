@@ -254,6 +254,8 @@ int main(int argc, char **argv) {
       rf_task_register(rt, "timeseries_summary.as_task", summary_task, NULL,
                        &cfg.summary_task) != RF_OK) {
     fprintf(stderr, "timeseries_summary: %s\n", rf_last_error());
+    rf_timeseries_free(cfg.plan);
+    return rf_finalize(rt, RF_EXIT_INTERNAL); /* alike on every rank */
   }
   code = rf_run(rt, flow, &cfg);
   rf_timeseries_free(cfg.plan);
