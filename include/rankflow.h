@@ -19,9 +19,12 @@
  *   - Ranks: "rank 0" functions may only be called from the flow (rank 0);
  *     "task" functions only from inside a running task; "any" from anywhere.
  *   - Threads: every function must be called from the thread that called
- *     rf_init() (the MPI thread) unless its doc says "any thread".
- *   - The library never exits the process and never calls MPI_Abort; it
- *     returns a status. A job's main() decides, through rf_finalize().
+ *     rf_init() (the MPI thread) unless its doc says "any thread"; "task"
+ *     functions from the thread running the task (an I/O task's slot).
+ *   - The library never exits the process; it returns a status, and a
+ *     job's main() decides, through rf_finalize(). It calls MPI_Abort only
+ *     when MPI itself fails while the ranks set up or leave together
+ *     (rf_init, rf_finalize), as the ranks can then no longer agree.
  */
 #ifndef RANKFLOW_H
 #define RANKFLOW_H
@@ -219,9 +222,10 @@ typedef rf_status (*rf_cli_check_fn)(void *user, char *err, size_t errlen);
 typedef struct {
   const char *name;          /* the flow's name, kept in its journal (a
                                 journal of another flow is refused); NULL:
-                                the program's file name. Messages and
+                                the program's file name. It must stay
+                                valid until rf_finalize. Messages and
                                 --help name the program as invoked */
-  const char *summary;       /* one line under "usage:" in --help */
+  const char *summary;       /* one line under "Usage:" in --help */
   const rf_option *options;  /* job flags, terminated by { NULL } ; may be NULL */
   rf_cli_check_fn check;     /* may be NULL */
   void *user;                /* passed to check */
@@ -244,8 +248,11 @@ typedef struct {
  * should leave at once, *out is NULL and the return value is the exit code
  * to return from main(): 0 after --help or --version (printed by rank 0
  * only), 2 after a usage error (one line naming the problem and "see
- * --help", rank 0 only), 3 if MPI could not be initialised. These early
- * exits never touch MPI, so every rank takes them together.
+ * --help", rank 0 only), 3 if MPI could not be initialised (or srun
+ * started the program without PMIx: the line names srun --mpi=pmix).
+ * These early exits never touch MPI, so every rank takes them together;
+ * a failure after MPI_Init (setting up rankflow's communicators) aborts
+ * the job with exit 3.
  *
  * Signal handlers (SIGTERM, SIGINT: stop now; SIGUSR1: drain) are installed
  * before MPI_Init. MPI is initialised with MPI_THREAD_FUNNELED requested;
@@ -279,7 +286,8 @@ typedef rf_status (*rf_flow_fn)(rf_flow *flow, void *user);
 /* Run the flow on rank 0 and the worker loop on every other rank; return
  * the job's exit code, the same on every rank:
  *   0 all tasks completed, 1 a task ended failed, crashed or
- *   upstream-failed, 2 the flow returned RF_EUSAGE, 3 an error on any rank
+ *   upstream-failed, 2 the flow returned RF_EUSAGE or --journal names a
+ *   journal of another flow or other parameters, 3 an error on any rank
  *   (one message names it), 75 stopped by a signal.
  * Before the flow starts, every rank's task registry is compared; a
  * difference (two builds in one job) ends the run with exit 3. At the end
@@ -334,8 +342,9 @@ typedef enum {
 
 /* Constructors. Caller frees with rf_value_free() unless the value is
  * handed to a container, rf_submit() or rf_ctx_return(). NULL when out of
- * memory. String and bytes are copied; strings are NUL-free UTF-8 up to
- * len bytes (rf_value_string uses strlen). rf_value_future adds a
+ * memory. String and bytes are copied; strings are UTF-8 up to len bytes
+ * (rf_value_string uses strlen) and must hold no NUL: such a string cannot
+ * travel between ranks (not checked here; use bytes). rf_value_future adds a
  * reference to the future (the caller keeps its own).
  * Ranks: any. Threads: any thread. */
 RF_API rf_value *rf_value_null(void);
@@ -356,7 +365,8 @@ RF_API rf_value *rf_value_future(rf_future *future);
 RF_API rf_status rf_value_list_append(rf_value *list, rf_value *item);
 
 /* Set key (copied) to item (taken) in a map, replacing an existing entry.
- * Same errors as rf_value_list_append. Keys keep insertion order.
+ * Same errors as rf_value_list_append, and RF_EINVAL for a NULL key.
+ * Keys keep insertion order.
  * Ranks: any. Threads: any thread. */
 RF_API rf_status rf_value_map_set(rf_value *map, const char *key,
                                   rf_value *item);
@@ -444,8 +454,8 @@ typedef struct {
  * tasks with the same options in the same order, before rf_run(); the
  * registries are compared at start-up. opts may be NULL (defaults); name,
  * tags and opts are copied. *out (may be NULL) receives the handle.
- * Errors: RF_EINVAL (empty or duplicate name, bad option, after rf_run),
- * RF_ENOMEM.
+ * Errors: RF_EINVAL (empty, duplicate or over 63-byte name, NULL fn, bad
+ * option, after rf_run), RF_ENOMEM.
  * Ranks: all, same order. */
 RF_API rf_status rf_task_register(rf_runtime *rt, const char *name,
                                   rf_task_fn fn, const rf_task_options *opts,
@@ -513,7 +523,7 @@ RF_API rf_flow *rf_ctx_flow(rf_ctx *ctx);
 
 /* Collective over the task's communicator: 1 when every member passed a
  * non-zero ok, else 0 (also on an MPI error). Waits without spinning.
- * Width 1: returns ok at once. Ranks: task (every member). */
+ * Width 1: returns ok != 0 at once. Ranks: task (every member). */
 RF_API int rf_ctx_agree(rf_ctx *ctx, int ok);
 
 /* Set the attempt's result (taken; replaces an earlier one). NULL means
@@ -528,8 +538,9 @@ typedef enum {
 } rf_fail_kind;
 
 /* Record why the attempt failed (printf-style, kept up to 1 KiB) and
- * return RF_ETASK, so a task ends with `return rf_ctx_fail(...)`.
- * Ranks: task. */
+ * return RF_ETASK, so a task ends with `return rf_ctx_fail(...)`: the
+ * failure takes effect when the task returns RF_ETASK (returning RF_OK
+ * after it completes the task). Ranks: task. */
 RF_API rf_status rf_ctx_fail(rf_ctx *ctx, rf_fail_kind kind, const char *fmt,
                              ...) RF_PRINTF(3, 4);
 
@@ -569,8 +580,11 @@ RF_API const char *rf_state_name(rf_state state);
  * their results; if one of them fails or is cancelled, the task ends
  * upstream-failed without running. *out receives a new future (caller
  * releases with rf_future_release).
- * Errors: RF_EINVAL (NULL task, a future of another runtime), RF_ENOMEM,
- * RF_ESTOPPED (the job is stopping; nothing was submitted).
+ * Errors: RF_EINVAL (NULL task, a future of another runtime, an argument
+ * over 1 GiB encoded or nested deeper than 64), RF_EUSAGE (a parallel
+ * task wider than the job's workers), RF_ENOMEM, RF_ESTOPPED (the job is
+ * stopping; nothing was submitted), or the error that already ends the
+ * job.
  * Ranks: rank 0 (the flow). */
 RF_API rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
                            rf_future **out);
@@ -583,7 +597,9 @@ RF_API rf_status rf_submit(rf_flow *flow, const rf_task *task, rf_value *arg,
 RF_API rf_status rf_map(rf_flow *flow, const rf_task *task, rf_value *inputs,
                         rf_future ***out, size_t *n);
 
-/* Release futures[0..n) and free the array. Ranks: rank 0. */
+/* Release futures[0..n) and free the array, which must come from rf_map
+ * (or rf_malloc): rf_map with no inputs still gives one to release.
+ * Ranks: rank 0. */
 RF_API void rf_futures_release(rf_future **futures, size_t n);
 
 /* Current state, without waiting. Ranks: rank 0. */
@@ -608,14 +624,16 @@ RF_API rf_status rf_futures_wait(rf_future **futures, size_t n);
 RF_API rf_status rf_future_result(rf_future *future, const rf_value **out);
 
 /* Why the task did not complete: its last attempt's message, or for
- * upstream-failed "upstream <key> failed: <its message>" (so the cause is
- * reachable through chains). NULL when there is no error. Borrowed.
+ * upstream-failed "upstream <key> <its state>: <its message>" (so the
+ * cause is reachable through chains). NULL when there is no error.
+ * Borrowed.
  * Ranks: rank 0. */
 RF_API const char *rf_future_error(const rf_future *future);
 
 /* The task's key (borrowed), attempts made so far, the rank of the last
- * attempt (-1 if none), and the last attempt's submit / start / end times
- * in seconds since the Unix epoch (0 if not reached). Ranks: rank 0. */
+ * attempt (-1 if none), and the times the task was submitted and its last
+ * attempt started and ended, in seconds since the Unix epoch (0 if not
+ * reached). Ranks: rank 0. */
 RF_API const char *rf_future_key(const rf_future *future);
 RF_API int rf_future_attempts(const rf_future *future);
 RF_API int rf_future_rank(const rf_future *future);
@@ -646,7 +664,8 @@ RF_API rf_status rf_as_completed_create(rf_flow *flow, rf_future **futures,
 RF_API rf_status rf_as_completed_next(rf_as_completed *it, rf_future **out);
 RF_API void rf_as_completed_free(rf_as_completed *it);
 
-/* The runtime behind a flow (for rank and size). Ranks: rank 0. */
+/* The runtime behind a flow (for rank and size). Ranks: rank 0, or a
+ * task for its own flow (rf_ctx_flow). */
 RF_API rf_runtime *rf_flow_runtime(rf_flow *flow);
 
 /* ------------------------------------------------------------------------
@@ -663,7 +682,8 @@ typedef rf_status (*rf_step_fn)(rf_step_ctx *ctx);
 
 /* Register a step under a unique name, like a task: every rank, same
  * order, before rf_run (the registries are compared at start-up).
- * Errors: RF_EINVAL (bad or repeated name, after rf_run), RF_ENOMEM.
+ * Errors: RF_EINVAL (empty, repeated or over 63-byte name, NULL fn, after
+ * rf_run), RF_ENOMEM.
  * Ranks: all. */
 RF_API rf_status rf_step_register(rf_runtime *rt, const char *name,
                                   rf_step_fn fn, rf_step **out);
@@ -686,7 +706,8 @@ RF_API rf_status rf_flow_step(rf_flow *flow, const rf_step *step,
 
 /* Inside a step: the communicator of all ranks (world order; the step's
  * own, so collectives there never meet rankflow's messages), this rank,
- * the size, the argument (borrowed), and the runtime.
+ * the size, the argument (borrowed; NULL when the flow passed none), and
+ * the runtime.
  * Ranks: inside a step. Threads: the MPI thread. */
 #ifndef RF_WITHOUT_MPI_H
 RF_API MPI_Comm rf_step_comm(const rf_step_ctx *ctx);
@@ -701,7 +722,8 @@ RF_API rf_runtime *rf_step_runtime(const rf_step_ctx *ctx);
  * ------------------------------------------------------------------------
  * A frame is a small columnar table: R rows named by string labels (the
  * index) and C named columns, each float64 or int64. Frames are values:
- * a task can return one (rf_value_frame) and the codec carries it. */
+ * a task can return one (rf_value_frame) and the codec carries it, up to
+ * 4096 columns with names under 256 bytes. */
 typedef enum { RF_COLUMN_F64, RF_COLUMN_I64 } rf_column_type;
 
 /* A frame of nrows rows, no columns yet, labels "" (caller frees with
@@ -740,9 +762,12 @@ RF_API int rf_frame_equal(const rf_frame *a, const rf_frame *b);
 RF_API rf_frame *rf_frame_copy(const rf_frame *frame);
 RF_API void rf_frame_free(rf_frame *frame);
 
-/* Print as pandas prints a frame (labels left, columns right-aligned,
- * values in pandas' %e style), one line per row plus a header. RF_EIO if
- * the stream fails. Ranks: any. Threads: any thread. */
+/* Print as pandas prints a frame: a header line, then one line per row,
+ * labels left, columns right-aligned; a column's values in fixed notation
+ * with six decimals, trailing zeros the column shares trimmed, or in %e
+ * notation when pandas would switch (values below 1e-6, or above 1e6 in a
+ * wide column). RF_EIO if the stream fails.
+ * Ranks: any. Threads: any thread. */
 RF_API rf_status rf_frame_print(const rf_frame *frame, FILE *out);
 
 /* A value holding frame (taken); NULL when out of memory (the frame is
