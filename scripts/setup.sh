@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # Build, MPI, wire format, hashing, JSON, parallel HDF5; libcurl and CA
 # certificates (the download job, TLS verified); a private Slurm cluster
 # for the batch-script tests (slurmctld, slurmd, munge, PMIx) and
-# shellcheck for the scripts; procps, valgrind,
+# shellcheck for the scripts; help2man (section-1 pages from --help),
+# mandoc (the manual's linter) and man-db; procps, valgrind,
 # curl, file and zlib (the hostile HTTP test server) and chromium (the
 # timeline page) for tests; pandas/PyTables/h5py to check our HDF5 files as users read
 # them; mpi4py, dask and GNU time for benchmarks against peers.
@@ -18,6 +19,7 @@ PACKAGES=(build-essential cmake pkg-config git
           libmsgpack-dev libxxhash-dev libyajl-dev libhdf5-openmpi-dev hdf5-tools
           libcurl4-openssl-dev ca-certificates
           slurmctld slurmd slurm-client munge libpmix-dev shellcheck
+          help2man mandoc man-db
           procps time valgrind curl file zlib1g-dev chromium
           python3-pandas python3-tables python3-h5py
           python3-mpi4py python3-dask)
