@@ -99,18 +99,6 @@ foreach(sig TERM USR1)
   endforeach()
 endforeach()
 
-# The README's example compiles with our warnings and gives its answer.
-add_test(NAME readme_example
-  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/readme_example.sh
-          ${PROJECT_SOURCE_DIR}/README.md $<TARGET_FILE:rankflow_static>
-          ${PROJECT_SOURCE_DIR}/include ${MPIEXEC_EXECUTABLE})
-set(example_env ${RF_TEST_ENV})
-if(RANKFLOW_SANITIZE)
-  list(APPEND example_env "EXAMPLE_CFLAGS=-fsanitize=address,undefined")
-endif()
-set_tests_properties(readme_example PROPERTIES TIMEOUT 120 LABELS cli
-                     ENVIRONMENT "${example_env}")
-
 # Hostile bytes in either direction: exit 3 with one message, no hang.
 rf_add_test(test_fault_garbage INTERNAL RANKS 2 3 TIMEOUT 60 LABELS fault
             PASS_REGEX "rank 1: malformed message: count larger than the message")

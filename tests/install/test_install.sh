@@ -4,8 +4,9 @@
 # then build examples/myflow, copied out of the source tree, against that
 # prefix alone, with CMake (find_package, shared and static) and with make
 # (pkg-config and mpicc, shared and static), and run each on 3 ranks. The
-# installed programs run too. EXAMPLE_CFLAGS (a sanitizer build's flags)
-# is passed to the example's compiler.
+# installed programs run too, the batch scripts name the install, and the
+# manual and the guide are where man and a reader look. EXAMPLE_CFLAGS (a
+# sanitizer build's flags) is passed to the example's compiler.
 # SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
 build=$1 src=$2 mpiexec=$3
@@ -98,6 +99,23 @@ ts_args=(--end 2000-01-03 --partition-freq 1d --journal "$tmp/ts.journal" --quie
 err=$("$prefix/bin/rankflow-timeseries-summary" "${ts_args[@]}" --output "$tmp/ts2.h5" \
         --log-level info 2>&1 > /dev/null) || bad "rankflow-timeseries-summary on the build's journal failed: $err"
 case $err in *"4 finished tasks; resuming"*) ;; *) bad "the installed program did not resume the build's journal: $err" ;; esac
+
+# The manual: every family page, a page per program, and every name a
+# page lists reachable by man; the guide beside the other documents.
+man_out() { MANWIDTH=80 man -M "$prefix/share/man" "$@" 2>&1; }
+for name in rankflow rf_submit rf_future_wait RF_CHECK rf_frame_read_hdf5; do
+  page=$(man_out 3 "$name" | head -n 1)
+  case $page in *"(3)"*"rankflow manual"*) ;; *) bad "man 3 $name: '$page'" ;; esac
+done
+[ "$(man_out 3 rf_future_wait | sed -n 1p)" = "$(man_out 3 rf_future | sed -n 1p)" ] ||
+  bad "man rf_future_wait does not open rf_future(3)"
+for p in hello-flow timeseries-summary nino34-plumes parallel-pi; do
+  out=$(man_out 1 "rankflow-$p")
+  case $out in *"RANKFLOW-${p^^}(1)"*"--journal"*"EXIT STATUS"*) ;;
+    *) bad "man 1 rankflow-$p lacks its title, the library's options or EXIT STATUS" ;; esac
+done
+[ -f "$prefix/share/doc/rankflow/guide/README.md" ] && [ -f "$prefix/share/doc/rankflow/guide/2-first-flow.md" ] ||
+  bad "the guide is not in share/doc/rankflow/guide"
 
 echo "test_install: $([ $fail = 0 ] && echo PASS || echo FAIL)"
 exit $fail
