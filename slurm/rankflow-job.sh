@@ -79,6 +79,15 @@ rankflow_main() {
 
   # Library flags added unless the arguments give them.
   rf_given() { local a; for a in "${@:2}"; do case $a in "$1" | "$1"=*) return 0 ;; esac; done; return 1; }
+  # rf_value FLAG ARGS...: the value FLAG is given in ARGS (last wins).
+  rf_value() {
+    local flag=$1 v="" prev="" a; shift
+    for a in "$@"; do
+      case $a in "$flag"=*) v=${a#*=} ;; *) [ "$prev" = "$flag" ] && v=$a ;; esac
+      prev=$a
+    done
+    printf '%s' "$v"
+  }
   local extra=() journal sum
   if rf_given --journal "$@"; then
     journal="(given in the arguments)"
@@ -90,7 +99,9 @@ rankflow_main() {
     extra+=(--journal "$journal")
   fi
   drain_grace=${DRAIN_GRACE:-20}
-  if ! rf_given --drain-grace "$@"; then
+  if rf_given --drain-grace "$@"; then
+    drain_grace=$(rf_value --drain-grace "$@") # the flow gets the argument's
+  else
     extra+=(--drain-grace "$drain_grace")
   fi
   local kill_wait

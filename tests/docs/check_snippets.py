@@ -8,11 +8,14 @@
 #   by a ```console block of `$ mpirun -n N ./NAME ARGS` (or `$ ./NAME ARGS`)
 #   lines, each followed by the program's exact stdout; the commands run in
 #   order, in one empty directory per block; `# exit K` at the end of a `$`
-#   line expects exit code K (else 0).
+#   line expects exit code K (else 0). A ```console block further on that
+#   runs such a program of the same file (./NAME), or a program given with
+#   --program (rankflow-hello-flow ...), is run and compared the same way.
 #   Man pages: the program between .EX and .EE of EXAMPLES is compiled and
 #   run on 1 and on 3 ranks; it must exit 0.
 # Usage: check_snippets.py --cc MPICC --include DIR --lib LIBRARY
-#          --mpiexec MPIEXEC FILE...        (EXAMPLE_CFLAGS: extra flags)
+#          --mpiexec MPIEXEC [--program NAME=PATH]... FILE...
+#        (EXAMPLE_CFLAGS: extra compiler flags)
 # SPDX-License-Identifier: BSD-3-Clause
 import argparse
 import os
@@ -115,22 +118,36 @@ class Checker:
 
     def markdown(self, path):
         blocks = list(markdown_blocks(path))
+        lines = open(path, encoding="utf-8").read().splitlines()
+        built = tempfile.TemporaryDirectory()   # this file's programs, by name
+        programs = {}
+        checked = set()
         for k, (line, info, text, end) in enumerate(blocks):
+            where = f"{os.path.relpath(path)}:{line}"
+            if info == "console" and k not in checked:
+                self.later_console(where, text, programs)
+                continue
             if info != "c":
                 continue
-            where = f"{os.path.relpath(path)}:{line}"
             with tempfile.TemporaryDirectory() as work:
                 if not has_main(text):
                     self.compile(where, text, work, "snippet", link=False)
                     continue
                 nxt = blocks[k + 1] if k + 1 < len(blocks) else None
-                between = open(path, encoding="utf-8").read().splitlines()[end + 1:nxt[0] - 1] if nxt else []
+                between = lines[end + 1:nxt[0] - 1] if nxt else []
                 if nxt is None or nxt[1] != "console" or any(l.strip() for l in between):
                     self.fail(where, "a program with main() not followed by a ```console block of its run")
                     continue
-                self.console(where, text, nxt[2], work)
+                checked.add(k + 1)
+                name = self.console(where, text, nxt[2], work)
+                if name:
+                    kept = os.path.join(built.name, name)
+                    os.replace(os.path.join(work, name), kept)
+                    programs[name] = kept
+        built.cleanup()
 
-    def console(self, where, text, console, work):
+    def parse_console(self, where, console):
+        """[(ranks or None, program word, args, exit code, stdout)] or None."""
         runs, cur = [], None
         for line in console.splitlines():
             if line.startswith("$ "):
@@ -138,10 +155,9 @@ class Checker:
                 runs.append(cur)
             elif cur is None:
                 self.fail(where, "the ```console block does not start with a '$ ' line")
-                return
+                return None
             else:
                 cur[1].append(line)
-        names = set()
         parsed = []
         for cmd, out in runs:
             rc = 0
@@ -150,26 +166,59 @@ class Checker:
                 rc, cmd = int(m.group(1)), cmd[:m.start()]
             words = shlex.split(cmd)
             if words[:2] == ["mpirun", "-n"] and len(words) >= 4 and words[2].isdigit():
-                n, exe, args = int(words[2]), words[3], words[4:]
-            elif words and words[0].startswith("./"):
-                n, exe, args = None, words[0], words[1:]
+                parsed.append((int(words[2]), words[3], words[4:], rc, "\n".join(out)))
+            elif words:
+                parsed.append((None, words[0], words[1:], rc, "\n".join(out)))
             else:
-                self.fail(where, f"'$ {cmd}': checked blocks run only 'mpirun -n N ./NAME' or './NAME'")
-                return
+                self.fail(where, "an empty '$' line")
+                return None
+        return parsed
+
+    def later_console(self, where, console, programs):
+        """A console block away from its program: run it when it runs a
+        program of this file or a given one; any other is not checked."""
+        parsed = self.parse_console(where, console)
+        if not parsed:
+            return
+        def path_of(word):
+            if word.startswith("./") and word[2:] in programs:
+                return programs[word[2:]]
+            return self.args.program.get(word)
+        if any(path_of(w) is None for _, w, _, _, _ in parsed):
+            return
+        with tempfile.TemporaryDirectory() as work, tempfile.TemporaryDirectory() as bin_dir:
+            for n, word, args, rc, out in parsed:
+                exe = path_of(word)
+                if not word.startswith("./"):   # run as named: it says its name
+                    link = os.path.join(bin_dir, word)
+                    if not os.path.exists(link):
+                        os.symlink(os.path.abspath(exe), link)
+                    exe = link
+                argv = self.mpirun(n, exe, args) if n is not None else [exe] + args
+                self.run(where, argv, work, rc, out)
+
+    def console(self, where, text, console, work):
+        """Build the program and run its console block; its name, or None."""
+        parsed = self.parse_console(where, console)
+        if not parsed:
+            return None
+        names = set()
+        for _, exe, _, _, _ in parsed:
             if not exe.startswith("./") or "/" in exe[2:]:
-                self.fail(where, f"'$ {cmd}': the program must be ./NAME")
-                return
+                self.fail(where, f"'{exe}': the block under a program runs it as ./NAME "
+                          "(with mpirun -n N or without)")
+                return None
             names.add(exe[2:])
-            parsed.append((n, exe, args, rc, "\n".join(out)))
         if len(names) != 1:
             self.fail(where, f"the ```console block runs {len(names)} programs, want one (this one)")
-            return
+            return None
         name = names.pop()
         if self.compile(where, text, work, name, link=True) is None:
-            return
+            return None
         for n, exe, args, rc, out in parsed:
             argv = self.mpirun(n, exe, args) if n is not None else [exe] + args
             self.run(where, argv, work, rc, out)
+        return name
 
     def man(self, path):
         for line, text in man_examples(path):
@@ -190,8 +239,11 @@ def main():
     ap.add_argument("--include", required=True)
     ap.add_argument("--lib", required=True)
     ap.add_argument("--mpiexec", required=True)
+    ap.add_argument("--program", action="append", default=[],
+                    help="NAME=PATH: a program console blocks may run by NAME")
     ap.add_argument("files", nargs="+")
     args = ap.parse_args()
+    args.program = dict(p.split("=", 1) for p in args.program)
     c = Checker(args)
     for f in args.files:
         if f.endswith(".md"):
