@@ -285,7 +285,7 @@ typedef rf_status (*rf_flow_fn)(rf_flow *flow, void *user);
 
 /* Run the flow on rank 0 and the worker loop on every other rank; return
  * the job's exit code, the same on every rank:
- *   0 all tasks completed, 1 a task ended failed, crashed or
+ *   0 all tasks completed, 1 a task ended failed, crashed, timed-out or
  *   upstream-failed, 2 the flow returned RF_EUSAGE or --journal names a
  *   journal of another flow or other parameters, 3 an error on any rank
  *   (one message names it), 75 stopped by a signal.
@@ -438,7 +438,33 @@ typedef rf_status (*rf_task_fn)(rf_ctx *ctx);
  * ranks), reserving workers as they free up so a wide task is not starved
  * by narrow ones (those backfill the other workers). A width above the
  * job's worker count fails at submit (RF_EUSAGE: exit 2); at one rank only
- * width 1 runs (inline, on MPI_COMM_SELF). Not with io. */
+ * width 1 runs (inline, on MPI_COMM_SELF). Not with io.
+ *
+ * isolate = 1 runs each attempt in a task host: a separate process of the
+ * same program, started by the worker (posix_spawn, never a fork of an MPI
+ * process), which runs main() like any rank, so it registers the same
+ * tasks, but never initialises MPI; in it rf_ctx_comm() is MPI_COMM_NULL
+ * and rf_ctx_flow() cannot submit (RF_ESTATE). The worker keeps its host
+ * across attempts and starts a new one when it dies. A host killed by a
+ * signal, or that exits, ends its attempt crashed ("killed by SIGSEGV"),
+ * and such a crash is retried within retries; the job goes on. The
+ * library flag --isolate isolates every task that is neither io nor
+ * parallel (those never are). At one rank the host runs beside the flow.
+ * isolate = -1 (RF_ISOLATE_NEVER) keeps a task plain even under --isolate
+ * and on a resume: one that uses what this process holds (a file that a
+ * collective step opened) or that submits subtasks.
+ *
+ * timeout (seconds, 0: --task-timeout, whose default is none) limits each
+ * attempt. An isolated attempt past it gets SIGTERM, then SIGKILL a second
+ * later, and ends timed-out (retried within retries). A plain attempt past
+ * it sees rf_ctx_cancelled() return 1 and is logged once; if it still runs
+ * --drain-grace seconds later, the job ends with exit 3 naming it (a rank
+ * cannot take back its own thread), and a resume with the journal runs it
+ * isolated.
+ *
+ * memory (bytes, 0: none) caps an isolated attempt's address space in its
+ * host (RLIMIT_AS above what the host already uses): an allocation past
+ * it fails. Plain tasks ignore it. */
 typedef struct {
   int retries;             /* transient failures retried up to this often */
   double retry_delay;      /* first delay (s) */
@@ -448,7 +474,13 @@ typedef struct {
   const char *const *tags; /* NULL-terminated list of labels; may be NULL */
   int io;                  /* 1: I/O-bound, runs on an I/O slot (above) */
   int ranks;               /* width: members a parallel task runs on (0: 1) */
+  int isolate;             /* 1: each attempt in a task host (above);
+                            * -1 (RF_ISOLATE_NEVER): never, not even with
+                            * --isolate or on a resume */
+  double timeout;          /* seconds an attempt may run; 0: --task-timeout */
+  size_t memory;           /* bytes an isolated attempt may use; 0: no cap */
 } rf_task_options;
+#define RF_ISOLATE_NEVER (-1)
 
 /* Register a task under a unique name. Every rank must register the same
  * tasks with the same options in the same order, before rf_run(); the
@@ -517,7 +549,7 @@ RF_API int rf_ctx_comm_size(const rf_ctx *ctx);
  * already on its way then, and collective steps (every rank must take
  * part), run inside the wait besides the task's own subtasks. When a task's attempt ends (returns, fails, is retried or
  * cancelled), its unfinished subtasks are cancelled; the handles it holds
- * are valid until it returns. I/O tasks and parallel tasks cannot submit
+ * are valid until it returns. Isolated, I/O and parallel tasks cannot submit
  * (RF_ESTATE). Ranks: task. */
 RF_API rf_flow *rf_ctx_flow(rf_ctx *ctx);
 
@@ -559,7 +591,7 @@ RF_API void rf_ctx_log(rf_ctx *ctx, rf_log_level level, const char *fmt, ...)
  * ------------------------------------------------------------------------ */
 
 /* Task states. A task is pending until it is sent to a worker (scheduled),
- * running once the worker starts it, and ends in one of the last five. */
+ * running once the worker starts it, and ends in one of the last six. */
 typedef enum {
   RF_STATE_PENDING,
   RF_STATE_SCHEDULED,
@@ -568,9 +600,10 @@ typedef enum {
   RF_STATE_FAILED,
   RF_STATE_CRASHED,
   RF_STATE_CANCELLED,
-  RF_STATE_UPSTREAM_FAILED
+  RF_STATE_UPSTREAM_FAILED,
+  RF_STATE_TIMED_OUT /* its last attempt ran past its time limit */
 } rf_state;
-#define RF_STATE_COUNT 8
+#define RF_STATE_COUNT 9
 
 /* Lower-case name of a state ("upstream-failed"). Threads: any thread. */
 RF_API const char *rf_state_name(rf_state state);

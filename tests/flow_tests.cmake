@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 foreach(t test_flow_map test_flow_chain test_flow_retry test_flow_upstream
           test_flow_cancel test_flow_as_completed test_flow_future_args
-          test_flow_encode_errors)
+          test_flow_encode_errors test_flow_isolate)
   rf_add_test(${t} RANKS 1 2 4 TIMEOUT 120)
 endforeach()
 rf_add_test(test_flow_deferred RANKS 1 TIMEOUT 60)
@@ -138,7 +138,7 @@ if(NOT RANKFLOW_SANITIZE)
       --suppressions=${CMAKE_CURRENT_SOURCE_DIR}/valgrind.supp)
   foreach(t test_flow_upstream test_flow_cancel test_flow_retry
             test_flow_future_args test_flow_as_completed test_flow_chain
-            test_flow_step test_ts_summary_exact test_flow_io)
+            test_flow_step test_ts_summary_exact test_flow_io test_flow_isolate)
     foreach(n 1 3)
       add_test(NAME valgrind_${t}_np${n}
         COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${n} --oversubscribe
@@ -229,3 +229,30 @@ rf_add_cli_test(ts_output_dir 2 "--output: cannot create '/tmp': Is a directory"
 rf_add_cli_test(ts_input_with_seed 2 "--input takes seed from the file; drop --seed"
                 ${ts} --input x.h5 --seed 5)
 rf_add_test(test_regress_step_after_fatal INTERNAL RANKS 2 3 TIMEOUT 60 LABELS fault)
+
+# Faults contained: crashes, exits, hangs, time limits and drains
+# (tests/faults.sh, on the flow of tests/fault_flow.c).
+add_executable(fault_flow fault_flow.c)
+target_link_libraries(fault_flow PRIVATE rankflow)
+foreach(n 1 3)
+  add_test(NAME faults_np${n}
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/faults.sh ${MPIEXEC_EXECUTABLE}
+            $<TARGET_FILE:fault_flow> ${n})
+  set_tests_properties(faults_np${n} PROPERTIES TIMEOUT 240 LABELS "fault"
+                       ENVIRONMENT "${RF_TEST_ENV}")
+endforeach()
+# These tasks crash on purpose: under the sanitizers a task host must die
+# of its signal as it would in production (ASan's SEGV handler would turn
+# it into exit 1), and an allocation past the memory cap must return NULL
+# (ASan's allocator would abort).
+if(RANKFLOW_SANITIZE)
+  foreach(t test_flow_isolate_np1 test_flow_isolate_np2 test_flow_isolate_np4
+            faults_np1 faults_np3)
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT
+      "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:handle_segv=0:allocator_may_return_null=1")
+  endforeach()
+  foreach(n 1 3)
+    set_property(TEST faults_np${n} APPEND PROPERTY ENVIRONMENT
+                 FAULTS_DRAIN_LIMIT=15.0)
+  endforeach()
+endif()

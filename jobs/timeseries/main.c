@@ -250,9 +250,11 @@ int main(int argc, char **argv) {
     rf_timeseries_free(cfg.plan);
     return code;
   }
+  /* The summary as a task submits subtasks: never in a task host. */
+  static const rf_task_options parent = {.isolate = RF_ISOLATE_NEVER};
   if (rf_timeseries_register(rt) != RF_OK ||
-      rf_task_register(rt, "timeseries_summary.as_task", summary_task, NULL,
-                       &cfg.summary_task) != RF_OK) {
+      rf_task_register(rt, "timeseries_summary.as_task", summary_task,
+                       &parent, &cfg.summary_task) != RF_OK) {
     fprintf(stderr, "timeseries_summary: %s\n", rf_last_error());
     rf_timeseries_free(cfg.plan);
     return rf_finalize(rt, RF_EXIT_INTERNAL); /* alike on every rank */

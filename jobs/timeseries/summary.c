@@ -219,7 +219,10 @@ static rf_status close_step(rf_step_ctx *ctx) {
 }
 
 rf_status rf_timeseries_register(rf_runtime *rt) {
-  RF_CHECK(rf_task_register(rt, task_names[0], pass1, NULL, NULL));
+  /* Pass 1 writes into the data file a collective step opened in this
+   * process: never in a task host. */
+  static const rf_task_options in_process = {.isolate = RF_ISOLATE_NEVER};
+  RF_CHECK(rf_task_register(rt, task_names[0], pass1, &in_process, NULL));
   RF_CHECK(rf_task_register(rt, task_names[1], pass2, NULL, NULL));
   RF_CHECK(rf_step_register(rt, step_names[0], create_step, NULL));
   return rf_step_register(rt, step_names[1], close_step, NULL);

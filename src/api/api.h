@@ -14,9 +14,11 @@
 
 /* ---- options.c -------------------------------------------------------------- */
 /* Parse argv into lib (and the job's flags); returns -1 to go on, else an
- * exit code (help, version, usage: printed only when print is set). */
+ * exit code (help, version, usage: printed only when print is set).
+ * check_outputs: see that --report, --timeline and --journal can be
+ * written (not in a task host, which writes none of them). */
 int rf__options_parse(int argc, char **argv, const rf_cli *cli,
-                      rf_lib_options *lib, int print);
+                      rf_lib_options *lib, int print, int check_outputs);
 /* The run's identity for the journal: a map from each flag named in
  * cli->identity to its value as text. NULL on a bad name (a job's bug). */
 rf_value *rf__options_identity(const rf_cli *cli);

@@ -130,6 +130,7 @@ rf_status rf_future_result(rf_future *f, const rf_value **out) {
       return rf__error(RF_EUPSTREAM, "%s: %s", rf_future_key(f), f->error);
     case RF_STATE_FAILED:
     case RF_STATE_CRASHED:
+    case RF_STATE_TIMED_OUT:
       return rf__error(RF_ETASK, "%s %s: %s", rf_future_key(f),
                        rf_state_name((rf_state)f->state),
                        f->error ? f->error : "no message");

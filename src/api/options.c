@@ -44,7 +44,7 @@ static rf_status parse_progress(const char *text, void *dest, char *err,
   return RF_EUSAGE;
 }
 
-#define LIB_FLAGS 12
+#define LIB_FLAGS 16
 
 /* The library's flags; dest pointers are filled in by lib_table(). */
 static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
@@ -87,6 +87,24 @@ static void lib_table(rf_option t[LIB_FLAGS], rf_lib_options *lib) {
                       "on SIGUSR1, how long running tasks may finish "
                       "(keep it below Slurm's KillWait)",
                       NULL, 0, 86400};
+  t[11] = (rf_option){"isolate", RF_OPT_FLAG, &lib->isolate, NULL,
+                      "run every task that is neither io nor parallel in a "
+                      "task host, a process of its own: a crash ends the "
+                      "attempt, not the job",
+                      NULL, 0, 0};
+  t[12] = (rf_option){"task-timeout", RF_OPT_DOUBLE, &lib->task_timeout,
+                      "SECONDS",
+                      "time limit of every attempt whose task sets none "
+                      "(0: none)",
+                      NULL, 0, 1e9};
+  t[13] = (rf_option){"crash-limit", RF_OPT_INT, &lib->crash_limit, "N",
+                      "a task whose attempts killed their task host N "
+                      "times, counted across resumes, is not run again",
+                      NULL, 1, 1000};
+  t[14] = (rf_option){"retry-failed", RF_OPT_FLAG, &lib->retry_failed, NULL,
+                      "with --journal: run again the tasks that reached "
+                      "--crash-limit in an earlier run",
+                      NULL, 0, 0};
 }
 
 static const rf_option *find(const rf_option *t, const char *name,
@@ -206,10 +224,10 @@ static void print_help(const rf_cli *cli, const rf_option *lib) {
          "other N-1\nranks run its tasks (with one rank, rank 0 runs them "
          "itself).\n"
          "Environment: RANKFLOW_LOG=debug|info|warn|error.\n"
-         "Exit codes: 0 all tasks completed; 1 a task failed, crashed or "
-         "was upstream-failed;\n2 bad input; 3 internal error (MPI, I/O, "
-         "memory); 75 stopped by a signal or a\ndrain (rerun with the same "
-         "--journal to resume).\n");
+         "Exit codes: 0 all tasks completed; 1 a task failed, crashed, timed "
+         "out or was\nupstream-failed; 2 bad input; 3 internal error (MPI, "
+         "I/O, memory); 75 stopped by\na signal or a drain (rerun with the "
+         "same --journal to resume).\n");
 }
 
 static int usage_error(const rf_cli *cli, int print, const char *msg) {
@@ -218,7 +236,7 @@ static int usage_error(const rf_cli *cli, int print, const char *msg) {
 }
 
 int rf__options_parse(int argc, char **argv, const rf_cli *cli,
-                      rf_lib_options *lib, int print) {
+                      rf_lib_options *lib, int print, int check_outputs) {
   rf_option libt[LIB_FLAGS];
   char err[512];
   lib_table(libt, lib);
@@ -272,7 +290,7 @@ int rf__options_parse(int argc, char **argv, const rf_cli *cli,
   const char *outputs[3][2] = {{"--report", lib->report},
                                {"--timeline", lib->timeline},
                                {"--journal", lib->journal}};
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; check_outputs && i < 3; i++) {
     if (outputs[i][1] == NULL) continue;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", outputs[i][1]);

@@ -9,11 +9,18 @@
  * loop elsewhere (worker/), and makes all ranks leave together with rank
  * 0's exit code.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "api.h"
 
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 /* The launcher's rank, read before MPI exists, so that only rank 0 prints
  * help and usage errors. */
@@ -52,11 +59,87 @@ static const char *base_name(const char *path) {
   return slash ? slash + 1 : path;
 }
 
+/* The file this program runs from, for task hosts, found now (the working
+ * directory may change later). Usually /proc/self/exe; under valgrind that
+ * is valgrind's tool, so when its name is not the program's, argv[0] is
+ * followed (through PATH when it has no slash). */
+static char *program_file(const char *argv0) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  self[n > 0 ? n : 0] = '\0';
+  if (argv0 == NULL || argv0[0] == '\0' ||
+      (self[0] != '\0' && strcmp(base_name(self), base_name(argv0)) == 0)) {
+    return self[0] != '\0' ? rf__strdup(self) : NULL;
+  }
+  char found[PATH_MAX];
+  if (strchr(argv0, '/') != NULL) {
+    if (realpath(argv0, found) != NULL && access(found, X_OK) == 0) {
+      return rf__strdup(found);
+    }
+  } else {
+    const char *path = getenv("PATH");
+    while (path != NULL && *path != '\0') {
+      const char *end = strchr(path, ':');
+      size_t len = end ? (size_t)(end - path) : strlen(path);
+      char cand[PATH_MAX];
+      snprintf(cand, sizeof cand, "%.*s/%s", (int)len, len ? path : ".",
+               argv0);
+      if (access(cand, X_OK) == 0 && realpath(cand, found) != NULL) {
+        return rf__strdup(found);
+      }
+      path = end ? end + 1 : NULL;
+    }
+  }
+  return self[0] != '\0' ? rf__strdup(self) : NULL;
+}
+
+/* In a task host: "FD:RANK:SIZE:PARENT" from the worker that started it.
+ * 1 when this process is one. */
+static int host_spec(int *fd, int *rank, int *size, long *parent) {
+  const char *v = getenv(RF_HOST_ENV);
+  return v != NULL && sscanf(v, "%d:%d:%d:%ld", fd, rank, size, parent) == 4 &&
+         *fd >= 0 && *rank >= 0 && *size > 0;
+}
+
+/* rf_init of a task host: the job's flags as on its worker, no MPI, no
+ * handlers (the worker signals it; srun's SIGUSR1 to every process of the
+ * step is the worker's to act on), and death with the worker. */
+static int init_host(rf_runtime **out, int argc, char **argv,
+                     const rf_cli *cli, rf_lib_options *lib, int fd,
+                     int rank, int size, long parent) {
+  int code = rf__options_parse(argc, argv, cli, lib, 0, 0);
+  if (code >= 0) return code ? code : RF_EXIT_INTERNAL;
+  (void)signal(SIGUSR1, SIG_IGN);
+  (void)signal(SIGPIPE, SIG_IGN);
+#ifdef __linux__
+  (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+#endif
+  if ((long)getppid() != parent) return RF_EXIT_INTERNAL; /* already gone */
+  rf__log_setup(rank, lib->log_level);
+  rf__clock_setup();
+  rf__value_set_future_hooks(&rf__flow_future_hooks);
+  rf_runtime *rt = calloc(1, sizeof *rt);
+  if (rt == NULL) return RF_EXIT_INTERNAL;
+  rt->prog = cli->name;
+  rt->comm = rt->step_comm = rt->group_comm = MPI_COMM_NULL;
+  rt->rank = rank;
+  rt->size = size;
+  rt->host_fd = fd;
+  rt->opts = *lib;
+  rt->argc = argc;
+  rt->argv = argv;
+  rt->flow.rt = rt;
+  rt->flow.ops = &rf__rank0_flow_ops;
+  *out = rt;
+  return RF_EXIT_OK;
+}
+
 int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
   static const rf_cli no_cli = {0};
   rf_lib_options lib = {RF_LOG_INFO, 0,    RF_PROGRESS_AUTO, 10.0,
                         0,           NULL, NULL,             RF_IO_SLOTS_DEFAULT,
-                        NULL,        20.0};
+                        NULL,        20.0, 0, 0.0,
+                        RF_CRASH_LIMIT_DEFAULT, 0};
   *out = NULL;
   if (cli == NULL) cli = &no_cli;
   /* Messages name the program as it was invoked (installed, the timeseries
@@ -70,6 +153,11 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
   rf_cli shown = *cli;
   shown.name = invoked ? invoked : flow_name;
   cli = &shown;
+  int hfd, hrank, hsize;
+  long hparent;
+  if (host_spec(&hfd, &hrank, &hsize, &hparent)) {
+    return init_host(out, argc, argv, cli, &lib, hfd, hrank, hsize, hparent);
+  }
   int print = launcher_rank() == 0;
   const char *env = getenv("RANKFLOW_LOG");
   if (env != NULL && env[0] != '\0' &&
@@ -82,7 +170,7 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
     }
     return RF_EXIT_USAGE;
   }
-  int code = rf__options_parse(argc, argv, cli, &lib, print);
+  int code = rf__options_parse(argc, argv, cli, &lib, print, 1);
   if (code > 0 && !print) {
     /* mpirun kills every rank as soon as one exits non-zero: give rank 0
      * the time to print the one line that explains the exit. */
@@ -117,8 +205,11 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
   }
   rt->prog = flow_name;
   rt->comm = MPI_COMM_NULL;
+  rt->host_fd = -1;
+  rt->exe = program_file(argc > 0 ? argv[0] : NULL);
   if (lib.journal != NULL && (rt->identity = rf__options_identity(cli)) == NULL) {
     rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+    rf__free(rt->exe);
     free(rt);
     return RF_EXIT_INTERNAL;
   }
@@ -129,6 +220,7 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
             getenv("SLURM_JOB_ID") != NULL
                 ? " (under Slurm: start with srun --mpi=pmix)"
                 : "");
+    rf__free(rt->exe);
     free(rt);
     return RF_EXIT_INTERNAL;
   }
@@ -177,6 +269,12 @@ int rf_init(rf_runtime **out, int argc, char **argv, const rf_cli *cli) {
     return RF_EXIT_INTERNAL;
   }
   rf__log_setup(rt->rank, lib.log_level);
+  rf__signals_bound(lib.drain_grace);
+  if (rf__watch_install(rt->rank, lib.drain_grace) != RF_OK) {
+    rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+    MPI_Abort(MPI_COMM_WORLD, RF_EXIT_INTERNAL);
+    return RF_EXIT_INTERNAL;
+  }
   rt->opts = lib;
   rt->argc = argc;
   rt->argv = argv;
@@ -267,6 +365,15 @@ int rf_run(rf_runtime *rt, rf_flow_fn flow, void *user) {
   }
   rt->ran = 1;
   rt->reg.closed = 1;
+  if (rt->host_fd >= 0) {
+    if (local != RF_OK) return RF_EXIT_INTERNAL;
+    rf__host_serve(rt); /* never returns */
+  }
+  int limits = rt->opts.task_timeout > 0;
+  for (size_t i = 0; i < rt->reg.count; i++) {
+    limits |= rt->reg.tasks[i]->opts.timeout > 0;
+  }
+  if (local == RF_OK && limits) local = rf__watch_limits();
   if (local == RF_OK && rt->rank == 0) local = rf__coord_create(rt, &rt->co);
   int code = startup_check(rt, local);
   if (code == RF_EXIT_OK && rt->rank == 0) rf__coord_set_nodes(rt->co, rt->nodes);
@@ -280,6 +387,10 @@ int rf_run(rf_runtime *rt, rf_flow_fn flow, void *user) {
     }
   }
   rf__log(RF_LOG_DEBUG, NULL, "leaving with exit code %d", code);
+  /* A stopped job's work is saved: if a rank never reaches the barrier (a
+   * task that ignored the drain left its process), the launcher tears the
+   * job down, and its SIGTERM should end us now, not after its SIGKILL. */
+  if (code == RF_EXIT_STOPPED) rf__signals_let_stop();
   if (code < 0 || rf__barrier(rt->comm) != RF_OK) {
     rt->mpi_ok = 0; /* the ranks cannot leave together: abort */
     return RF_EXIT_INTERNAL;
@@ -289,6 +400,11 @@ int rf_run(rf_runtime *rt, rf_flow_fn flow, void *user) {
 
 int rf_finalize(rf_runtime *rt, int exit_code) {
   if (rt == NULL) return exit_code;
+  if (rt->host_fd >= 0) { /* a task host that never served: no MPI */
+    rf__registry_free(&rt->reg);
+    free(rt);
+    return exit_code;
+  }
   rf__coord_free(rt->co);
   /* An I/O task that ignored its cancel may still read its context (the
    * runtime, the registry): those stay until the process exits. */
@@ -299,6 +415,7 @@ int rf_finalize(rf_runtime *rt, int exit_code) {
   }
   if (!rt->mpi_ok) {
     free(rt->nodes);
+    rf__free(rt->exe);
     free(rt);
     MPI_Abort(MPI_COMM_WORLD, RF_EXIT_INTERNAL);
     return RF_EXIT_INTERNAL;
@@ -310,6 +427,8 @@ int rf_finalize(rf_runtime *rt, int exit_code) {
   bad |= rt->group_comm != MPI_COMM_NULL &&
          MPI_Comm_free(&rt->group_comm) != MPI_SUCCESS;
   free(rt->nodes);
+  rf__free(rt->exe);
+  rt->exe = NULL;
   if (!rf__iopool_stuck()) free(rt);
   rf__log(RF_LOG_DEBUG, NULL, "left together; finalizing MPI");
   /* When a rank leaves with a non-zero code, mpirun (and srun with

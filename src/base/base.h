@@ -88,10 +88,19 @@ typedef struct {
 void rf__backoff_reset(rf_backoff *b);
 /* Wait a little; never longer than until `deadline_ns` (0: none). */
 void rf__backoff_wait(rf_backoff *b, uint64_t deadline_ns);
+/* The same step without the sleep: yields and returns 0 while the wait is
+ * young, else the nanoseconds to sleep, for a caller that sleeps in poll()
+ * on a descriptor of its own (a task host's socket). */
+uint64_t rf__backoff_step(rf_backoff *b, uint64_t deadline_ns);
 
 /* ---- signals.c ---------------------------------------------------------- */
 enum { RF_SIGNAL_NONE = 0, RF_SIGNAL_DRAIN = 1, RF_SIGNAL_STOP = 2 };
 rf_status rf__signals_install(void);
+/* Drains abandon a task still running drain_grace + 0.5 s after SIGUSR1. */
+void rf__signals_bound(double drain_grace);
+/* SIGTERM and SIGINT end the process at once again (a stopping job whose
+ * launcher is tearing it down). */
+void rf__signals_let_stop(void);
 /* Back to the default actions (after the ranks have left together). */
 void rf__signals_default(void);
 /* The strongest request received so far (RF_SIGNAL_*). Any thread. */

@@ -59,14 +59,14 @@ void rf__backoff_reset(rf_backoff *b) {
   b->idle_since = 0;
 }
 
-void rf__backoff_wait(rf_backoff *b, uint64_t deadline_ns) {
+uint64_t rf__backoff_step(rf_backoff *b, uint64_t deadline_ns) {
   uint64_t now = rf__mono_ns();
   if (b->rounds++ == 0) b->idle_since = now;
   uint64_t idle = now - b->idle_since;
   if (idle < SPIN_NS) {
     /* Let another rank on this core run instead of burning the slice. */
     sched_yield();
-    return;
+    return 0;
   }
   /* Sleep about a tenth of the time spent idle so far, bounded: short
    * pauses after recent work, a millisecond once the rank is truly idle. */
@@ -74,8 +74,13 @@ void rf__backoff_wait(rf_backoff *b, uint64_t deadline_ns) {
   if (ns < 2000) ns = 2000;
   if (ns > MAX_SLEEP_NS) ns = MAX_SLEEP_NS;
   if (deadline_ns != 0) {
-    if (now >= deadline_ns) return;
+    if (now >= deadline_ns) return 0;
     if (deadline_ns - now < ns) ns = deadline_ns - now;
   }
-  sleep_ns(ns);
+  return ns;
+}
+
+void rf__backoff_wait(rf_backoff *b, uint64_t deadline_ns) {
+  uint64_t ns = rf__backoff_step(b, deadline_ns);
+  if (ns > 0) sleep_ns(ns);
 }

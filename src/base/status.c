@@ -76,6 +76,7 @@ const char *rf_state_name(rf_state state) {
     case RF_STATE_CRASHED: return "crashed";
     case RF_STATE_CANCELLED: return "cancelled";
     case RF_STATE_UPSTREAM_FAILED: return "upstream-failed";
+    case RF_STATE_TIMED_OUT: return "timed-out";
   }
   return "unknown";
 }

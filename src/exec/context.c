@@ -34,6 +34,9 @@ struct rf_ctx {
   rf_cancel_probe_fn probe;
   void *probe_user;
   uint64_t next_probe_ns;
+  uint64_t deadline_ns; /* its time limit; 0: none */
+  double limit;         /* the same, in seconds */
+  int over;             /* it ran past the limit: cancelled, and said so */
   char msg[1024];
   char keytext[96];
 };
@@ -98,6 +101,12 @@ static int drain_expired(const rf_ctx *ctx) {
 
 int rf_ctx_cancelled(rf_ctx *ctx) {
   if (ctx->cancelled) return 1;
+  if (ctx->deadline_ns != 0 && rf__mono_ns() > ctx->deadline_ns) {
+    ctx->over = 1;
+    rf__log(RF_LOG_WARN, ctx->keytext, "over its time limit of %g s: "
+            "cancelled", ctx->limit);
+    return ctx->cancelled = 1;
+  }
   int sig = rf__signal_requested();
   if (sig == RF_SIGNAL_STOP) return ctx->cancelled = 1;
   if (sig == RF_SIGNAL_DRAIN && drain_expired(ctx)) return ctx->cancelled = 1;
@@ -132,12 +141,12 @@ static rf_status refuse_subtask(rf_flow *flow, const rf_task *task,
   (void)flow, (void)task;
   *out = NULL;
   rf_value_free(arg);
-  return rf__error(RF_ESTATE, "I/O tasks and parallel tasks cannot submit "
-                   "subtasks");
+  return rf__error(RF_ESTATE, "isolated, I/O and parallel tasks cannot "
+                   "submit subtasks");
 }
 
 static const rf_flow_ops no_subtasks = {
-    .kind = "an I/O or parallel task",
+    .kind = "an isolated, I/O or parallel task",
     .submit = refuse_subtask,
 };
 
@@ -175,14 +184,26 @@ rf_status rf__attempt_run(rf_runtime *rt, const rf_attempt *a,
    * it is not the task's failure. */
   RF_CHECK(rf__value_decode(a->arg, a->arglen, &ctx.arg));
 
+  ctx.limit = rf__task_timeout(rt, task);
+  ctx.deadline_ns =
+      ctx.limit > 0 ? rf__mono_ns() + (uint64_t)(ctx.limit * 1e9) : 0;
+  /* A plain attempt on the main thread can take the rank down with it:
+   * the last-resort paths of watch.c name it. */
+  int watched = rt->host_fd < 0 && !task->opts.io;
+  if (watched) rf__watch_begin(ctx.keytext, ctx.attempt, ctx.limit);
   res->t0 = rf__now();
   rf__error_clear();
   rf_status st = task->fn(&ctx);
   res->t1 = rf__now();
+  if (watched) rf__watch_end();
 
   res->payload.len = 0;
   res->payload.oom = 0;
-  if (ctx.cancelled) {
+  if (ctx.over) {
+    char why[96];
+    snprintf(why, sizeof why, "ran past its time limit of %g s", ctx.limit);
+    set_message(res, RF_OUTCOME_TIMED_OUT, why);
+  } else if (ctx.cancelled) {
     set_message(res, RF_OUTCOME_CANCELLED, "cancelled while running");
   } else if (st == RF_OK && ctx.result_oom) {
     set_message(res, RF_OUTCOME_PERMANENT,

@@ -15,6 +15,8 @@
 #ifndef RF_EXEC_H
 #define RF_EXEC_H
 
+#include <stdatomic.h>
+
 #include "wire/proto.h"
 #include "wire/wire.h"
 
@@ -76,7 +78,12 @@ typedef struct {
   int64_t io_slots;         /* --io-slots: I/O tasks at once per rank */
   const char *journal;      /* --journal FILE, or NULL */
   double drain_grace;       /* --drain-grace: seconds a drain waits */
+  int isolate;              /* --isolate: plain tasks run in a task host */
+  double task_timeout;      /* --task-timeout: default limit (0: none) */
+  int64_t crash_limit;      /* --crash-limit: host crashes before giving up */
+  int retry_failed;         /* --retry-failed: run crashed-for-good again */
 } rf_lib_options;
+#define RF_CRASH_LIMIT_DEFAULT 3
 #define RF_IO_SLOTS_DEFAULT 8
 
 /* ---- the runtime (api/runtime.c makes it) ------------------------------- */
@@ -105,6 +112,8 @@ struct rf_runtime {
   int argc;            /* the command line, for the report */
   char **argv;
   int ran;
+  char *exe;           /* this program's file, which task hosts run */
+  int host_fd;         /* in a task host: the socket to its worker; else -1 */
 };
 
 /* ---- a submitted task ----------------------------------------------------
@@ -117,7 +126,9 @@ enum {
   RF_FUT_QUEUED = 1u << 1,    /* in the ready queue or the retry heap */
   RF_FUT_CANCEL = 1u << 2,    /* cancel requested */
   RF_FUT_TREE = 1u << 3,      /* arg is a tree holding futures */
-  RF_FUT_JOURNAL = 1u << 4    /* resolved from the journal */
+  RF_FUT_JOURNAL = 1u << 4,   /* resolved from the journal */
+  RF_FUT_ISOLATE = 1u << 5    /* run in a task host: it may have killed a
+                               * rank in an earlier run */
 };
 
 struct rf_future {
@@ -219,11 +230,11 @@ uint64_t rf__ctx_id(const rf_ctx *ctx);
 /* ---- iopool.c: I/O slots, threads for tasks registered with io --------- */
 typedef struct rf_iopool rf_iopool;
 /* An ended attempt, handed to the collector on the main thread. */
-typedef rf_status (*rf_iopool_done_fn)(void *user, uint64_t id,
+typedef rf_status (*rf_attempt_done_fn)(void *user, uint64_t id,
                                        rf_outcome outcome,
                                        const uint8_t *payload, size_t len,
                                        double t0, double t1);
-typedef rf_status (*rf_iopool_id_fn)(void *user, uint64_t id);
+typedef rf_status (*rf_attempt_id_fn)(void *user, uint64_t id);
 /* How long cancelled I/O attempts get to end when a rank stops. */
 #define RF_IO_STOP_GRACE_S 0.3
 /* A pool of nslots slots; threads start as work arrives. */
@@ -237,11 +248,11 @@ rf_status rf__iopool_submit(rf_iopool *p, const rf_attempt *a);
 /* Set the cancelled flag of the attempt of task id (p may be NULL). */
 void rf__iopool_cancel(rf_iopool *p, uint64_t id);
 /* Take back every attempt not started yet, calling fn with each id. */
-rf_status rf__iopool_take_unstarted(rf_iopool *p, rf_iopool_id_fn fn,
+rf_status rf__iopool_take_unstarted(rf_iopool *p, rf_attempt_id_fn fn,
                                     void *user);
 /* Hand every ended attempt to fn (main thread); *count says how many. An
  * error of the run itself (a malformed argument) ends the job. */
-rf_status rf__iopool_collect(rf_iopool *p, rf_iopool_done_fn fn, void *user,
+rf_status rf__iopool_collect(rf_iopool *p, rf_attempt_done_fn fn, void *user,
                              int *count);
 /* Cancel everything, wait up to grace seconds for the threads to leave,
  * and free the pool. Returns how many threads were still running (their
@@ -249,6 +260,98 @@ rf_status rf__iopool_collect(rf_iopool *p, rf_iopool_done_fn fn, void *user,
 int rf__iopool_destroy(rf_iopool *p, double grace);
 /* 1 when some pool was left with threads still running a task. */
 int rf__iopool_stuck(void);
+
+/* ---- task hosts: isolated attempts in a process of their own -------------
+ * hostio.c frames the socket between a worker and its host; host.c is the
+ * worker's side (start, feed, watch, kill, restart); host_serve.c is the
+ * host's (rf_run in a host serves attempts). */
+/* Set in a task host's environment: "FD:RANK:SIZE:PARENT" (its socket,
+ * the rank and job size of the worker that started it, and its pid). */
+#define RF_HOST_ENV "RANKFLOW_TASK_HOST"
+/* The host's descriptors: the socket, and a page both map, where the host
+ * says which attempt runs and since when. Outcomes travel in batches, so
+ * after a crash only this page says which attempt it was; time limits
+ * are measured from it too. */
+enum { RF_HOST_SOCKET_FD = 3, RF_HOST_PAGE_FD = 4 };
+typedef struct {
+  _Atomic uint64_t running;    /* the attempt's task id; 0: none */
+  _Atomic uint64_t started_ns; /* its start, CLOCK_MONOTONIC */
+} rf_host_page;
+enum { /* frame kinds */
+  RF_HOSTMSG_HELLO = 1, /* host -> worker: registry fingerprint (a word) */
+  RF_HOSTMSG_WORK,      /* worker -> host: a WORK batch */
+  RF_HOSTMSG_CANCEL,    /* worker -> host: a task id (a word) */
+  RF_HOSTMSG_HANDBACK,  /* worker -> host: answer NOTRUN for the unstarted */
+  RF_HOSTMSG_RESULTS    /* host -> worker: a RESULTS batch */
+};
+typedef struct {
+  int fd;
+  int eof;        /* the other side closed, or died */
+  rf_buf out;     /* frames queued; out_off of them sent */
+  size_t out_off;
+  rf_buf in;      /* bytes read; in_off of them cut into frames */
+  size_t in_off;
+} rf_hostio;
+void rf__hostio_init(rf_hostio *io, int fd);
+void rf__hostio_free(rf_hostio *io); /* closes the socket */
+rf_status rf__hostio_put(rf_hostio *io, int kind, const uint8_t *body,
+                         size_t len);
+size_t rf__hostio_unsent(const rf_hostio *io);
+/* Send what is queued; block: until all of it is. */
+rf_status rf__hostio_flush(rf_hostio *io, int block);
+/* Read what is there without waiting; *got is 1 if bytes came. */
+rf_status rf__hostio_fill(rf_hostio *io, int *got);
+/* Cut the next whole frame out (1), or 0 when none is complete; body is
+ * valid until the next fill. Kind -1: a frame no code writes. */
+int rf__hostio_next(rf_hostio *io, int *kind, const uint8_t **body,
+                    size_t *len);
+/* Wait up to timeout_ns for the socket to be readable (or writable with
+ * bytes queued): 1 if it is. */
+int rf__hostio_wait(const rf_hostio *io, uint64_t timeout_ns);
+
+typedef struct rf_host rf_host;
+/* A worker's host; the process starts with the first attempt. */
+rf_status rf__host_create(rf_runtime *rt, rf_host **out);
+/* Kill the host (if any) and free everything; attempts are dropped. */
+void rf__host_destroy(rf_host *h);
+/* Attempts submitted and not yet collected (h may be NULL). */
+size_t rf__host_active(const rf_host *h);
+/* Queue attempt a (copied); it goes to the host when the host has room. */
+rf_status rf__host_submit(rf_host *h, const rf_attempt *a);
+/* Cancel the attempt of task id (h may be NULL). */
+void rf__host_cancel(rf_host *h, uint64_t id);
+/* Hand back every attempt not started: fn for those still here; those
+ * with the host come back NOTRUN through collect. */
+rf_status rf__host_take_unstarted(rf_host *h, rf_attempt_id_fn fn,
+                                  void *user);
+/* Kill the host now: its attempts end stopped (the job stops or drains). */
+void rf__host_stop(rf_host *h);
+/* Move attempts along: send queued ones, read outcomes, notice a host
+ * that died or ran past a time limit (and start another), and hand every
+ * ended attempt to fn; *count says how many. */
+rf_status rf__host_collect(rf_host *h, rf_attempt_done_fn fn, void *user,
+                           int *count);
+/* Wait up to timeout_ns for the host to have something for collect (a
+ * plain sleep when it has nothing in flight; h may be NULL). */
+void rf__host_wait(rf_host *h, uint64_t timeout_ns);
+/* 1 when attempts of task t run in a task host (--isolate, or its
+ * isolate option; never io or parallel tasks). */
+int rf__task_isolated(const rf_runtime *rt, const rf_task *t);
+/* The time limit of an attempt of t in seconds (0: none). */
+double rf__task_timeout(const rf_runtime *rt, const rf_task *t);
+/* In a task host: serve attempts until the worker goes; never returns. */
+_Noreturn void rf__host_serve(rf_runtime *rt);
+
+/* ---- watch.c: the plain attempt this rank's main thread runs ------------ */
+/* Around a plain attempt on the main thread (limit: seconds, 0: none). */
+void rf__watch_begin(const char *key, int attempt, double limit);
+void rf__watch_end(void);
+/* The fatal-signal line and the drain's alarm (after MPI_Init, whose own
+ * handlers these replace). */
+rf_status rf__watch_install(int rank, double drain_grace);
+/* Start the watchdog that ends the process when a plain attempt runs
+ * --drain-grace past its time limit (once; only when limits exist). */
+rf_status rf__watch_limits(void);
 
 /* ---- step.c: a collective step on this rank ------------------------------ */
 /* Run step index with arg (encoded bytes) on this rank; every rank calls

@@ -216,7 +216,7 @@ static void cancel_all_locked(rf_iopool *p) {
   }
 }
 
-rf_status rf__iopool_take_unstarted(rf_iopool *p, rf_iopool_id_fn fn,
+rf_status rf__iopool_take_unstarted(rf_iopool *p, rf_attempt_id_fn fn,
                                     void *user) {
   pthread_mutex_lock(&p->mu);
   rf_iojob *list = p->queue_head;
@@ -235,7 +235,7 @@ rf_status rf__iopool_take_unstarted(rf_iopool *p, rf_iopool_id_fn fn,
   return st;
 }
 
-rf_status rf__iopool_collect(rf_iopool *p, rf_iopool_done_fn fn, void *user,
+rf_status rf__iopool_collect(rf_iopool *p, rf_attempt_done_fn fn, void *user,
                              int *count) {
   *count = 0;
   if (p == NULL || p->active == 0) return RF_OK;

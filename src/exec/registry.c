@@ -57,6 +57,12 @@ static rf_status check_options(const char *name, const rf_task_options *o) {
             "task '%s': ranks must be in 0..65536", name);
   RF_ENSURE(!(o->io && o->ranks > 1), RF_EINVAL,
             "task '%s': a parallel task (ranks > 1) cannot be io", name);
+  RF_ENSURE(o->isolate >= -1 && o->isolate <= 1, RF_EINVAL,
+            "task '%s': isolate must be -1, 0 or 1", name);
+  RF_ENSURE(!(o->isolate == 1 && (o->io || o->ranks > 1)), RF_EINVAL,
+            "task '%s': io and parallel tasks cannot be isolated", name);
+  RF_ENSURE(isfinite(o->timeout) && o->timeout >= 0, RF_EINVAL,
+            "task '%s': timeout must be >= 0", name);
   return RF_OK;
 }
 
@@ -196,6 +202,9 @@ uint64_t rf__registry_fingerprint(const rf_registry *reg) {
     XXH3_64bits_update(&st, &o->retry_jitter, sizeof o->retry_jitter);
     XXH3_64bits_update(&st, &o->io, sizeof o->io);
     XXH3_64bits_update(&st, &o->ranks, sizeof o->ranks);
+    XXH3_64bits_update(&st, &o->isolate, sizeof o->isolate);
+    XXH3_64bits_update(&st, &o->timeout, sizeof o->timeout);
+    XXH3_64bits_update(&st, &o->memory, sizeof o->memory);
     for (size_t k = 0; o->tags && o->tags[k]; k++) {
       XXH3_64bits_update(&st, o->tags[k], strlen(o->tags[k]) + 1);
     }

@@ -15,6 +15,19 @@
 #include "rank0.h"
 
 typedef struct rf_journal rf_journal;
+/* What rank 0 remembers of one task key (marks.c). */
+typedef struct {
+  uint64_t key;
+  uint16_t crashes; /* attempts that killed their task host, all runs */
+  uint8_t started;  /* an earlier run saw it start and not complete */
+  uint8_t final;    /* crashed for good: the crash limit was reached */
+  uint8_t parent;   /* it submits subtasks: never isolated by a resume */
+  uint8_t used;
+} rf_mark;
+typedef struct {
+  rf_mark *table;
+  size_t cap, count; /* cap is a power of two */
+} rf_marks;
 
 /* ---- future.c: futures, states, dependency edges ------------------------ */
 struct rf_deps {
@@ -118,7 +131,9 @@ struct rf_coord {
   rf_progress progress;
   rf_report *report; /* --report, or NULL */
   rf_iopool *io;      /* I/O slots when there is one rank, else NULL */
+  rf_host *host;      /* the task host when there is one rank, else NULL */
   rf_journal *journal; /* --journal, or NULL */
+  rf_marks marks;      /* crashes and starts by task key */
   rf_par_run *par;     /* parallel tasks running, by index */
   size_t npar, nparlive;
   rf_future *reserved_for; /* the parallel task workers are held for */
@@ -180,6 +195,14 @@ rf_status rf__sched_take(rf_coord *co, int lane, int rank, rf_state state,
                          rf_future **out);
 /* The lane of a task (RF_LANE_*). */
 int rf__sched_lane(const rf_future *f);
+/* 1 when f's attempts run in a task host: its task is isolated, or an
+ * earlier run saw it start and die (RF_FUT_ISOLATE). */
+int rf__sched_isolated(const rf_coord *co, const rf_future *f);
+/* f's attempt started, running alone: the journal records it (plain
+ * attempts only; an isolated one cannot take its rank down). */
+rf_status rf__sched_started(rf_coord *co, rf_future *f);
+/* Tasks longer than this are recorded as started at one rank. */
+#define RF_LONG_TASK_NS 1000000.0
 /* Move due retries to the ready queue; 1 if any moved. */
 int rf__sched_release_retries(rf_coord *co);
 /* The earlier of deadline (0: none) and the next retry's due time. */
@@ -218,6 +241,7 @@ typedef struct rf_nest {
   size_t nkids, capkids;
   rf_lane ready;      /* its ready CPU subtasks */
   int listed;         /* in the coordinator's list of parents with ready kids */
+  int journaled;      /* the journal knows it submits subtasks */
   rf_future **handles; /* one rank: the handles it was given (each a ref) */
   size_t nhandles, caphandles;
 } rf_nest;
@@ -245,13 +269,28 @@ void rf__nest_local_done(rf_future *f);
  * 0's futures, run inline when it waits. */
 extern const rf_flow_ops rf__local_task_flow_ops;
 
+/* ---- marks.c: facts about a task key that outlive its futures --------- */
+/* Find the entry of key (NULL: nothing remembered). */
+rf_mark *rf__marks_find(const rf_marks *m, uint64_t key);
+/* The entry of key, made when missing. */
+rf_status rf__marks_get(rf_marks *m, uint64_t key, rf_mark **out);
+void rf__marks_free(rf_marks *m);
+
 /* ---- journal.c: finished tasks on disk, for resuming ----------------- */
 /* Open (or create) the journal at path for flow with identity (a map);
- * *records says how many task records it holds. RF_EUSAGE (exit 2): not
- * a journal, another flow or identity, damaged; RF_EIO, RF_ENOMEM. */
+ * *records says how many task records it holds; the marks of earlier runs
+ * (starts, crashes) go into marks. RF_EUSAGE (exit 2): not a journal,
+ * another flow or identity, a newer version, damaged; RF_EIO, RF_ENOMEM. */
 rf_status rf__journal_open(const char *path, const char *flow,
-                           const rf_value *identity, uint64_t *records,
-                           rf_journal **out);
+                           const rf_value *identity, rf_marks *marks,
+                           uint64_t *records, rf_journal **out);
+/* Record a mark of key: RF_JOURNAL_STARTED (an attempt started, running
+ * alone), RF_JOURNAL_CRASHED (an attempt killed its task host),
+ * RF_JOURNAL_CRASHED_FINAL (the crash limit was reached), RF_JOURNAL_PARENT
+ * (it submits subtasks, which a task host cannot). */
+enum { RF_JOURNAL_STARTED = 'S', RF_JOURNAL_CRASHED = 'C',
+       RF_JOURNAL_CRASHED_FINAL = 'X', RF_JOURNAL_PARENT = 'P' };
+rf_status rf__journal_mark(rf_journal *j, int kind, uint64_t key);
 /* 1 and the recorded result in *out when key is in the journal; 0 when
  * not (or on an error, in *err). */
 int rf__journal_lookup(rf_journal *j, uint64_t key, rf_blob *out,

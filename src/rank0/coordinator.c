@@ -51,6 +51,7 @@ rf_status rf__coord_create(rf_runtime *rt, rf_coord **out) {
   } else {
     RF_CHECK_GOTO(rf__iopool_create(rt, (int)rt->opts.io_slots, &co->io), st,
                   fail);
+    RF_CHECK_GOTO(rf__host_create(rt, &co->host), st, fail);
   }
   if (rt->opts.journal != NULL) {
     uint64_t records;
@@ -60,7 +61,8 @@ rf_status rf__coord_create(rf_runtime *rt, rf_coord **out) {
       goto fail;
     }
     RF_CHECK_GOTO(rf__journal_open(rt->opts.journal, rt->prog, rt->identity,
-                                   &records, &co->journal), st, fail);
+                                   &co->marks, &records, &co->journal),
+                  st, fail);
     if (records > 0) {
       rf__log(RF_LOG_INFO, NULL,
               "journal %s: %" PRIu64 " finished task%s; resuming",
@@ -82,11 +84,14 @@ void rf__coord_free(rf_coord *co) {
   if (co == NULL) return;
   /* Slots still running after a stop see their cancelled flag; an attempt
    * that ignores it keeps its thread until the process exits. */
+  rf__host_destroy(co->host);
+  co->host = NULL;
   if (rf__iopool_destroy(co->io, RF_IO_STOP_GRACE_S) != 0) return;
   rf__futures_free_all(co);
   rf__par_free(co);
   rf__free(co->nest_parents); /* their references went with the futures */
   (void)rf__journal_close(co->journal); /* closed before, unless failing */
+  rf__marks_free(&co->marks);
   rf__report_free(co->report);
   rf__sendq_free(co->sendq);
   rf__buf_free(&co->rbuf);
@@ -138,6 +143,7 @@ static rf_status tell_workers(rf_coord *co, int tag, int code) {
 rf_status rf__coord_cancel_remote(rf_coord *co, rf_future *f) {
   if (co->nworkers == 0) {
     rf__iopool_cancel(co->io, rf__future_id(f)); /* running on a slot */
+    rf__host_cancel(co->host, rf__future_id(f)); /* or in the task host */
     return RF_OK;
   }
   if (f->rank < 1) return RF_OK;
@@ -167,8 +173,8 @@ static rf_status send_batch(rf_coord *co, rf_worker_info *w, uint32_t max,
     }
     if (f == NULL) break;
     rf_msg_task t = {rf__future_id(f), f->key, f->task->index, f->attempts,
-                     report_start, rf__blob_data(&f->u.live.arg),
-                     f->u.live.arg.len};
+                     report_start, (f->flags & RF_FUT_ISOLATE) != 0,
+                     rf__blob_data(&f->u.live.arg), f->u.live.arg.len};
     rf__msg_work_add(&b, &t);
     count++;
   }
@@ -293,7 +299,7 @@ static rf_status on_message(rf_coord *co, int src, int tag) {
       RF_CHECK(owned(co, src, v, &f));
       f->state = RF_STATE_RUNNING;
       f->t_start = rf__now();
-      return RF_OK;
+      return rf__sched_started(co, f);
     }
     case RF_TAG_FATAL: {
       char msg[1024];
@@ -351,12 +357,20 @@ static rf_status check_signals(rf_coord *co) {
           co, sig == RF_SIGNAL_STOP ? RF_TAG_STOP : RF_TAG_DRAIN,
           RF_EXIT_STOPPED);
       if (st != RF_OK) return fatal(co, st);
+    } else if (sig == RF_SIGNAL_STOP) {
+      rf__host_stop(co->host); /* its attempts end stopped */
     }
   }
   return RF_OK;
 }
 
 /* ---- the progress loop -------------------------------------------------- */
+
+/* Tasks that ended without completing through no cancel: exit 1. */
+static uint64_t failed_total(const rf_coord *co) {
+  return co->totals[RF_STATE_FAILED] + co->totals[RF_STATE_CRASHED] +
+         co->totals[RF_STATE_TIMED_OUT] + co->totals[RF_STATE_UPSTREAM_FAILED];
+}
 
 /* What the progress line shows. */
 static void progress_counts(const rf_coord *co, rf_progress_counts *c) {
@@ -365,8 +379,7 @@ static void progress_counts(const rf_coord *co, rf_progress_counts *c) {
     c->done += co->totals[s];
   }
   for (int i = 0; i < co->nworkers; i++) c->running += co->workers[i].inflight;
-  c->failed = co->totals[RF_STATE_FAILED] + co->totals[RF_STATE_CRASHED] +
-              co->totals[RF_STATE_UPSTREAM_FAILED];
+  c->failed = failed_total(co);
   c->submitted = co->submitted;
   c->retried = co->retried;
 }
@@ -405,7 +418,8 @@ rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
         continue;
       }
       progressed |= moved;
-      if (!moved && co->nheap == 0 && rf__iopool_active(co->io) == 0) {
+      if (!moved && co->nheap == 0 && rf__iopool_active(co->io) == 0 &&
+          rf__host_active(co->host) == 0) {
         return rf__error(RF_ESTATE, "waiting on a task that cannot run");
       }
     } else {
@@ -421,8 +435,13 @@ rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
     if (deadline_ns != 0 && rf__mono_ns() >= deadline_ns) {
       return rf__error(RF_ETIMEDOUT, "timed out");
     }
-    if (progressed) rf__backoff_reset(&bo);
-    else rf__backoff_wait(&bo, rf__sched_next_wake(co, deadline_ns));
+    if (progressed) {
+      rf__backoff_reset(&bo);
+    } else {
+      /* With isolated attempts out, their outcomes wake the wait. */
+      rf__host_wait(co->host,
+                    rf__backoff_step(&bo, rf__sched_next_wake(co, deadline_ns)));
+    }
   }
 }
 
@@ -431,7 +450,8 @@ rf_status rf__coord_progress(rf_coord *co, rf_done_fn done, void *user,
 static int all_ended(void *user) { return ((rf_coord *)user)->unfinished == 0; }
 
 static size_t in_flight(const rf_coord *co) {
-  size_t n = co->nparlive + (co->io ? rf__iopool_active(co->io) : 0);
+  size_t n = co->nparlive + (co->io ? rf__iopool_active(co->io) : 0) +
+             rf__host_active(co->host);
   for (int i = 0; i < co->nworkers; i++) {
     n += co->workers[i].inflight + co->workers[i].io_inflight;
   }
@@ -456,9 +476,20 @@ static void drain(rf_coord *co) {
       return;
     }
     if (got) rf__backoff_reset(&bo);
-    else rf__backoff_wait(&bo, until);
+    else rf__host_wait(co->host, rf__backoff_step(&bo, until));
   }
   if (rf__signal_requested() == RF_SIGNAL_STOP) co->stop = RF_SIGNAL_STOP;
+  if (rf__host_active(co->host) > 0) {
+    /* The grace is over: the task host's attempts end stopped, and are
+     * reported so (workers do the same with theirs). */
+    int got;
+    rf__host_stop(co->host);
+    uint64_t give_up = rf__mono_ns() + 500000000ull;
+    while (rf__host_active(co->host) > 0 && rf__mono_ns() < give_up &&
+           rf__local_io(co, &got) == RF_OK) {
+      if (!got) rf__sleep(0.001);
+    }
+  }
 }
 
 static void print_totals(rf_coord *co) {
@@ -491,8 +522,7 @@ static int exit_code(rf_coord *co, rf_status flow_status) {
     return RF_EXIT_STOPPED;
   }
   if (co->fatal != RF_OK) return RF_EXIT_INTERNAL;
-  uint64_t bad = co->totals[RF_STATE_FAILED] + co->totals[RF_STATE_CRASHED] +
-                 co->totals[RF_STATE_UPSTREAM_FAILED];
+  uint64_t bad = failed_total(co);
   if (flow_status == RF_OK) return bad ? RF_EXIT_TASKS : RF_EXIT_OK;
   if (flow_status == RF_ETASK || flow_status == RF_EUPSTREAM ||
       flow_status == RF_ECANCELLED) {

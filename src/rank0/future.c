@@ -379,6 +379,12 @@ static rf_status submit(rf_coord *co, const rf_task *task, rf_value *arg,
   f->key = XXH3_64bits_withSeed(co->scratch.data, co->scratch.len,
                                 task->name_hash);
   if (parent != NULL) RF_CHECK_GOTO(rf__nest_reserve(parent, f), st, fail_entry);
+  if (parent != NULL && co->journal != NULL && !parent->nest->journaled) {
+    /* A task host cannot submit: a resume must not isolate the parent. */
+    parent->nest->journaled = 1;
+    RF_CHECK_GOTO(rf__journal_mark(co->journal, RF_JOURNAL_PARENT, parent->key),
+                  st, fail_entry);
+  }
   if (co->journal != NULL) {
     /* Finished in an earlier run: resolved now, never sent, its upstream
      * futures not waited for. */
@@ -396,6 +402,32 @@ static rf_status submit(rf_coord *co, const rf_task *task, rf_value *arg,
       *out = f;
       rf__future_end(f, RF_STATE_COMPLETED, NULL, &result);
       return RF_OK;
+    }
+    /* What an earlier run saw of it: crashes that reached the limit end
+     * it now; a start without an end (it may have killed its rank) makes
+     * it run in a task host. */
+    rf_mark *m = rf__marks_find(&co->marks, f->key);
+    if (m != NULL && m->final && !co->rt->opts.retry_failed) {
+      if (parent != NULL) rf__nest_adopt(parent, f, client, token);
+      rf_value_free(arg);
+      co->submitted++;
+      co->unfinished++;
+      f->refs++; /* live, dropped as it ends */
+      *out = f;
+      char msg[200];
+      snprintf(msg, sizeof msg, "crashed its task host %d times in earlier "
+               "runs (--crash-limit); not run again without --retry-failed",
+               (int)m->crashes);
+      rf__future_end(f, RF_STATE_CRASHED, msg, NULL);
+      return RF_OK;
+    }
+    if (m != NULL && m->final) m->crashes = 0; /* --retry-failed: afresh */
+    if (m != NULL && m->started && !m->parent && task->opts.isolate == 0 &&
+        !rf__task_isolated(co->rt, task) && !task->opts.io &&
+        rf__task_width(task) == 1) {
+      f->flags |= RF_FUT_ISOLATE;
+      rf__log(RF_LOG_INFO, rf__future_keytext(f),
+              "was running when an earlier run ended: running it isolated");
     }
   }
   dep_walk w = {f, NULL, RF_OK};

@@ -11,9 +11,16 @@
  * process leaves whole records and at most a torn last one:
  *   u32 payload length (little-endian), u64 XXH3 of the payload, payload.
  * The first record's payload is a msgpack map naming the flow and its
- * identity (the job's flags that change what tasks compute or write); a
- * journal of another flow or identity is refused (exit 2). Later payloads
- * are 'T', the u64 key and the result's msgpack bytes. A torn last record
+ * identity (the job's flags that change what tasks compute or write) and
+ * the format's version (2; version 1, rankflow 0.2's, had task records
+ * only and is read as it is); a journal of another flow or identity, or of
+ * a newer version, is refused (exit 2). Later payloads are 'T', the u64
+ * key and the result's msgpack bytes (a completed task), or a mark: 'S'
+ * (an attempt started alone: a resume runs a task started and never
+ * completed in a task host, since it may be what killed the run), 'C' (an
+ * attempt killed its task host), 'X' (the crash limit was reached: a
+ * resume does not run it again unless --retry-failed) or 'P' (it submits
+ * subtasks, so a resume never isolates it). A torn last record
  * is dropped (with a warning) and cut off before new ones are appended;
  * a bad record anywhere else means the file is not a journal we can trust
  * (exit 2). Records are fsynced at most a second apart and when the flow
@@ -40,6 +47,7 @@
 #define FRAME 12                     /* length + checksum */
 #define SYNC_INTERVAL_NS 1000000000ull
 #define TASK_RECORD 'T'
+#define VERSION 2
 
 typedef struct {
   uint64_t key;
@@ -161,8 +169,11 @@ static rf_status check_header(rf_journal *j, const rf_buf *payload,
                               const char *flow, const rf_value *identity) {
   rf_value *h = NULL;
   const char *name = NULL;
+  int64_t version = 0;
   if (rf__value_decode(payload->data, payload->len, &h) != RF_OK ||
       rf_value_get_string(rf_value_lookup(h, "flow"), &name, NULL) != RF_OK ||
+      rf_value_get_int(rf_value_lookup(h, "rankflow_journal"), &version) !=
+          RF_OK ||
       rf_value_lookup(h, "identity") == NULL) {
     rf_value_free(h);
     return rf__error(RF_EUSAGE, "--journal: '%s' has no journal header",
@@ -170,7 +181,13 @@ static rf_status check_header(rf_journal *j, const rf_buf *payload,
   }
   rf_status st = RF_OK;
   const rf_value *id = rf_value_lookup(h, "identity");
-  if (strcmp(name, flow) != 0) {
+  if (version < 1 || version > VERSION) {
+    st = rf__error(RF_EUSAGE,
+                   "--journal: '%s' is a version %lld journal; this rankflow "
+                   "(%s) reads versions 1 and %d; give another file or "
+                   "remove it",
+                   j->path, (long long)version, RF_VERSION_STRING, VERSION);
+  } else if (strcmp(name, flow) != 0) {
     st = rf__error(RF_EUSAGE,
                    "--journal: '%s' belongs to flow '%s', not '%s'; give "
                    "another file or remove it",
@@ -189,7 +206,8 @@ static rf_status check_header(rf_journal *j, const rf_buf *payload,
 
 /* Index every record after the header; cut a torn tail. */
 static rf_status load(rf_journal *j, uint64_t size, const char *flow,
-                      const rf_value *identity, uint64_t *records) {
+                      const rf_value *identity, rf_marks *marks,
+                      uint64_t *records) {
   rf_buf buf = {0};
   int bad;
   uint64_t at = MAGIC_LEN;
@@ -223,13 +241,27 @@ static rf_status load(rf_journal *j, uint64_t size, const char *flow,
       size = at;
       break;
     }
-    if (buf.len < 9 || buf.data[0] != TASK_RECORD) {
+    int kind = buf.len >= 9 ? buf.data[0] : 0;
+    if (kind == TASK_RECORD) {
+      st = table_put(j, get_u64(buf.data + 1), at + FRAME + 9, buf.len - 9);
+      (*records)++;
+    } else if (buf.len == 9 && (kind == RF_JOURNAL_STARTED ||
+                                kind == RF_JOURNAL_CRASHED ||
+                                kind == RF_JOURNAL_CRASHED_FINAL ||
+                                kind == RF_JOURNAL_PARENT)) {
+      rf_mark *m;
+      st = rf__marks_get(marks, get_u64(buf.data + 1), &m);
+      if (st == RF_OK && kind == RF_JOURNAL_STARTED) m->started = 1;
+      if (st == RF_OK && kind == RF_JOURNAL_CRASHED && m->crashes < UINT16_MAX) {
+        m->crashes++;
+      }
+      if (st == RF_OK && kind == RF_JOURNAL_CRASHED_FINAL) m->final = 1;
+      if (st == RF_OK && kind == RF_JOURNAL_PARENT) m->parent = 1;
+    } else {
       st = rf__error(RF_EUSAGE, "--journal: '%s': unknown record at byte %"
                      PRIu64, j->path, at);
       break;
     }
-    st = table_put(j, get_u64(buf.data + 1), at + FRAME + 9, buf.len - 9);
-    (*records)++;
     at += FRAME + buf.len;
   }
   j->end = at;
@@ -299,6 +331,17 @@ rf_status rf__journal_append(rf_journal *j, uint64_t key,
   return RF_OK;
 }
 
+rf_status rf__journal_mark(rf_journal *j, int kind, uint64_t key) {
+  if (j == NULL) return RF_OK;
+  uint8_t rec[9];
+  rec[0] = (uint8_t)kind;
+  put_u64(rec + 1, key);
+  RF_CHECK(write_record(j, rec, sizeof rec, NULL, 0));
+  /* A start is the record that matters when this process dies next: it
+   * reaches the file now (a kill keeps it; a power cut may not). */
+  return rf__journal_tick(j);
+}
+
 int rf__journal_lookup(rf_journal *j, uint64_t key, rf_blob *out,
                        rf_status *err) {
   *err = RF_OK;
@@ -330,7 +373,7 @@ static rf_status write_header(rf_journal *j, const char *flow,
   rf__buf_packer(&b, &pk);
   (void)msgpack_pack_map(&pk, 3);
   (void)msgpack_pack_str_with_body(&pk, "rankflow_journal", 16);
-  (void)msgpack_pack_int(&pk, 1);
+  (void)msgpack_pack_int(&pk, VERSION);
   (void)msgpack_pack_str_with_body(&pk, "flow", 4);
   (void)msgpack_pack_str_with_body(&pk, flow, strlen(flow));
   (void)msgpack_pack_str_with_body(&pk, "identity", 8);
@@ -351,8 +394,8 @@ static rf_status write_header(rf_journal *j, const char *flow,
 }
 
 rf_status rf__journal_open(const char *path, const char *flow,
-                           const rf_value *identity, uint64_t *records,
-                           rf_journal **out) {
+                           const rf_value *identity, rf_marks *marks,
+                           uint64_t *records, rf_journal **out) {
   *out = NULL;
   *records = 0;
   rf_journal *j = rf__calloc(1, sizeof *j);
@@ -380,7 +423,7 @@ rf_status rf__journal_open(const char *path, const char *flow,
       st = rf__error(RF_EUSAGE, "--journal: '%s' is not a rankflow journal",
                      path);
     } else {
-      st = load(j, (uint64_t)sb.st_size, flow, identity, records);
+      st = load(j, (uint64_t)sb.st_size, flow, identity, marks, records);
     }
   }
   /* Table room from the start: lookups need no NULL check. */

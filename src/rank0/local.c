@@ -4,7 +4,8 @@
  * With one rank there are no workers: the coordinator hands ready tasks to
  * this runner instead, one at a time, when the flow blocks; I/O tasks go
  * to rank 0's own I/O slots (exec/iopool.c) and run beside it, as on a
- * worker. The attempt runs through the same code a worker uses
+ * worker, and isolated tasks to rank 0's own task host (exec/host.c),
+ * which runs them beside the flow. The attempt runs through the same code a worker uses
  * (rf__attempt_run: the argument decoded from the bytes that would travel,
  * the outcome encoded), so a flow behaves the same at 1 rank and at N; a
  * task's own flow is rank 0's here (nest.c).
@@ -12,6 +13,9 @@
 #include "coord.h"
 
 #include <string.h>
+
+/* Isolated attempts handed to the task host ahead of its answers. */
+#define HOST_AHEAD 256
 
 /* The attempt f is to make, as it would travel. */
 static rf_attempt attempt_of(rf_future *f) {
@@ -31,9 +35,27 @@ rf_status rf__local_run_one(rf_coord *co, int *ran) {
     if (waiting->nest == NULL || co->nlocal >= RF_NEST_MAX) return RF_OK;
     q = &waiting->nest->ready;
   }
+  /* An isolated task goes to the task host, which runs it beside the
+   * flow (collected by rf__local_io); a full host takes no more. */
+  rf_future *next = rf__sched_peek_q(co, q);
+  if (next != NULL && rf__sched_isolated(co, next)) {
+    if (rf__host_active(co->host) >= HOST_AHEAD) return RF_OK;
+    RF_CHECK(rf__sched_take_q(co, q, 0, RF_STATE_RUNNING, &f));
+    if (f == NULL) return RF_OK;
+    rf_attempt a = attempt_of(f);
+    RF_CHECK(rf__host_submit(co->host, &a));
+    *ran = 1;
+    return RF_OK;
+  }
   RF_CHECK(rf__sched_take_q(co, q, 0, RF_STATE_RUNNING, &f));
   if (f == NULL) return RF_OK;
   *ran = 1;
+  /* A long or new task is recorded as started: if it takes rank 0 down,
+   * a resume runs it isolated. Short ones known to be short are not
+   * (a record each would cost a write per task). */
+  if (f->task->avg_ns == 0 || f->task->avg_ns > RF_LONG_TASK_NS) {
+    RF_CHECK(rf__sched_started(co, f));
+  }
   co->local[co->nlocal++] = f;
   rf_attempt_result res;
   memset(&res, 0, sizeof res);
@@ -55,21 +77,23 @@ rf_status rf__local_run_one(rf_coord *co, int *ran) {
   return st;
 }
 
+/* An attempt on an I/O slot or in the task host ended. */
 static rf_status io_ended(void *user, uint64_t id, rf_outcome outcome,
                           const uint8_t *payload, size_t len, double t0,
                           double t1) {
   rf_coord *co = user;
   rf_future *f = rf__future_lookup(co, id);
-  RF_ENSURE(f != NULL, RF_ESTATE, "I/O slot ended unknown task %llx",
+  RF_ENSURE(f != NULL, RF_ESTATE, "attempt of unknown task %llx ended",
             (unsigned long long)id);
   return rf__sched_outcome(co, f, outcome, payload, len, t0, t1);
 }
 
 rf_status rf__local_io(rf_coord *co, int *moved) {
-  int ended;
+  int ended, hosted;
   *moved = 0;
   RF_CHECK(rf__iopool_collect(co->io, io_ended, co, &ended));
-  *moved = ended > 0;
+  RF_CHECK(rf__host_collect(co->host, io_ended, co, &hosted));
+  *moved = ended > 0 || hosted > 0;
   while (co->stop == RF_SIGNAL_NONE && rf__iopool_free_slots(co->io) > 0) {
     rf_future *f;
     RF_CHECK(rf__sched_take(co, RF_LANE_IO, 0, RF_STATE_RUNNING, &f));

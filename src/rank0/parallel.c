@@ -122,7 +122,7 @@ static rf_status launch(rf_coord *co, int k) {
   co->nparlive++;
   release(co);
   rf_msg_task t = {rf__future_id(f), f->key, f->task->index, f->attempts, 0,
-                   rf__blob_data(&f->u.live.arg), f->u.live.arg.len};
+                   0, rf__blob_data(&f->u.live.arg), f->u.live.arg.len};
   for (int i = 0; i < k; i++) {
     rf_buf b = {0};
     rf__msg_par(&b, &t, (uint32_t)i, run->members, (uint32_t)k);

@@ -216,29 +216,71 @@ static void measure(rf_future *f, double t0, double t1) {
   t->avg_ns = t->avg_ns > 0 ? 0.8 * t->avg_ns + 0.2 * ns : (ns > 1 ? ns : 1);
 }
 
+int rf__sched_isolated(const rf_coord *co, const rf_future *f) {
+  const rf_task *t = f->task;
+  if (t->opts.io || rf__task_width(t) > 1 || t->opts.isolate < 0) return 0;
+  return (f->flags & RF_FUT_ISOLATE) || rf__task_isolated(co->rt, t);
+}
+
+rf_status rf__sched_started(rf_coord *co, rf_future *f) {
+  if (co->journal == NULL || rf__sched_isolated(co, f)) return RF_OK;
+  return rf__journal_mark(co->journal, RF_JOURNAL_STARTED, f->key);
+}
+
+/* A crash the task host contained: counted against --crash-limit across
+ * attempts and runs. 1 when the limit is reached (the task ends crashed
+ * for good, and a resume does not run it again). */
+static rf_status count_crash(rf_coord *co, rf_future *f, int *final) {
+  rf_mark *m;
+  *final = 0;
+  RF_CHECK(rf__marks_get(&co->marks, f->key, &m));
+  if (m->crashes < UINT16_MAX) m->crashes++;
+  RF_CHECK(rf__journal_mark(co->journal, RF_JOURNAL_CRASHED, f->key));
+  if (m->crashes >= co->rt->opts.crash_limit) {
+    *final = 1;
+    m->final = 1;
+    RF_CHECK(rf__journal_mark(co->journal, RF_JOURNAL_CRASHED_FINAL, f->key));
+  }
+  return RF_OK;
+}
+
+/* Outcomes retried while retries last: a transient failure, a crash the
+ * task host contained, a time limit. */
+static int retryable(rf_outcome outcome) {
+  return outcome == RF_OUTCOME_TRANSIENT || outcome == RF_OUTCOME_KILLED ||
+         outcome == RF_OUTCOME_TIMED_OUT;
+}
+
 rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
                            const uint8_t *payload, size_t len, double t0,
                            double t1) {
   char msg[1024] = "";
   const rf_task *task = f->task;
+  /* Not an attempt that ran to its end: no duration to learn from. */
+  int ran = outcome != RF_OUTCOME_NOTRUN && outcome != RF_OUTCOME_STOPPED;
   f->t_start = t0;
-  /* Notes of tasks that never ran carry no duration. */
-  if (outcome != RF_OUTCOME_NOTRUN && !(t0 == 0 && t1 == 0)) {
-    measure(f, t0, t1);
-  }
+  if (ran && !(t0 == 0 && t1 == 0)) measure(f, t0, t1);
   if (outcome != RF_OUTCOME_NOTRUN) rf__nest_attempt_ended(f);
   if (outcome != RF_OUTCOME_OK) {
     RF_CHECK(rf__text_decode(payload, len, msg, sizeof msg));
   }
+  int cancelled = (f->flags & RF_FUT_CANCEL) != 0;
+  int limit_reached = 0;
+  if (outcome == RF_OUTCOME_KILLED && !cancelled) {
+    RF_CHECK(count_crash(co, f, &limit_reached));
+    if (limit_reached) {
+      size_t n = strlen(msg);
+      snprintf(msg + n, sizeof msg - n, " (crashed --crash-limit %d times: "
+               "not run again, even by a resume, unless --retry-failed)",
+               (int)co->rt->opts.crash_limit);
+    }
+  }
+  int retry = retryable(outcome) && !cancelled && !limit_reached &&
+              f->attempts <= task->opts.retries && co->stop == RF_SIGNAL_NONE;
   if (co->report != NULL && outcome != RF_OUTCOME_NOTRUN) {
-    static const char *const names[RF_OUTCOME_COUNT_] = {
-        "completed", "failed", "failed", "crashed", "cancelled", "not run"};
-    int cancelled = (f->flags & RF_FUT_CANCEL) != 0;
-    int retry = outcome == RF_OUTCOME_TRANSIENT && !cancelled &&
-                f->attempts <= task->opts.retries && co->stop == RF_SIGNAL_NONE;
     rf__report_attempt(co->report, rf__future_keytext(f), f->attempts, f->rank,
-                       cancelled ? "cancelled" : names[outcome], retry,
-                       f->t_submit, t0, t1, msg);
+                       cancelled ? "cancelled" : rf__outcome_name(outcome),
+                       retry, f->t_submit, t0, t1, msg);
   }
   if ((f->flags & RF_FUT_CANCEL) && outcome != RF_OUTCOME_NOTRUN) {
     rf__future_end(f, RF_STATE_CANCELLED, "cancelled while running", NULL);
@@ -263,16 +305,27 @@ rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
       return RF_OK;
     }
     case RF_OUTCOME_TRANSIENT:
-      if (f->attempts <= task->opts.retries && co->stop == RF_SIGNAL_NONE) {
+    case RF_OUTCOME_KILLED:
+    case RF_OUTCOME_TIMED_OUT:
+      if (retry) {
         double delay = retry_delay(co, &task->opts, f->attempts);
-        rf__log(RF_LOG_INFO, rf__future_keytext(f),
-                "attempt %d failed, retrying in %.3g s: %s", f->attempts,
-                delay, msg);
+        rf__log(outcome == RF_OUTCOME_TRANSIENT ? RF_LOG_INFO : RF_LOG_WARN,
+                rf__future_keytext(f), "attempt %d %s, retrying in %.3g s: %s",
+                f->attempts, rf__outcome_name(outcome), delay, msg);
         rf__free(f->error);
         f->error = rf__strdup(msg);
         f->state = RF_STATE_PENDING;
         co->retried++;
         heap_push(co, f, rf__now() + delay);
+        return RF_OK;
+      }
+      if (outcome != RF_OUTCOME_TRANSIENT) { /* a crash or a time limit */
+        int crash = outcome == RF_OUTCOME_KILLED;
+        rf__log(RF_LOG_WARN, rf__future_keytext(f), "%s after %d attempt%s: %s",
+                crash ? "crashed" : "timed out", f->attempts,
+                f->attempts == 1 ? "" : "s", msg);
+        rf__future_end(f, crash ? RF_STATE_CRASHED : RF_STATE_TIMED_OUT, msg,
+                       NULL);
         return RF_OK;
       }
       /* out of retries: a failure like a permanent one */
@@ -289,9 +342,11 @@ rf_status rf__sched_outcome(rf_coord *co, rf_future *f, rf_outcome outcome,
     case RF_OUTCOME_CANCELLED:
       rf__future_end(f, RF_STATE_CANCELLED, msg, NULL);
       return RF_OK;
+    case RF_OUTCOME_STOPPED:
     case RF_OUTCOME_NOTRUN:
-      /* Handed back unstarted (a drain, or a task waiting on subtasks):
-       * not an attempt. Cancelled meanwhile: it never runs. */
+      /* Handed back unstarted (a drain, or a task waiting on subtasks),
+       * or killed because the job stops: not an attempt that counts, and
+       * a resume runs it again. Cancelled meanwhile: it never runs. */
       f->attempts--;
       f->state = RF_STATE_PENDING;
       f->rank = -1;

@@ -39,6 +39,15 @@ static rf_status outcome_of(uint64_t v, rf_outcome *out) {
   return RF_OK;
 }
 
+const char *rf__outcome_name(rf_outcome outcome) {
+  /* The vocabulary of states, so a report, a timeline and a log line say
+   * the same word for the same end. */
+  static const char *const names[RF_OUTCOME_COUNT_] = {
+      "completed", "failed",  "failed",    "crashed", "cancelled",
+      "not run",   "crashed", "timed-out", "stopped"};
+  return (unsigned)outcome < RF_OUTCOME_COUNT_ ? names[outcome] : "unknown";
+}
+
 const char *rf__msg_kind(int tag) {
   static const char *const kinds[] = {
       "unknown", "work",  "results",  "started", "cancel",    "stop",
@@ -84,7 +93,8 @@ void rf__msg_work_add(rf_buf *b, const rf_msg_task *t) {
   msgpack_packer pk = packer(b);
   (void)msgpack_pack_array(&pk, 6);
   pack_task(&pk, t);
-  (void)msgpack_pack_uint32(&pk, t->report_start ? 1 : 0);
+  (void)msgpack_pack_uint32(&pk, (t->report_start ? 1u : 0u) |
+                                     (t->isolate ? 2u : 0u));
   (void)rf__buf_append(b, t->arg, t->arglen);
 }
 
@@ -116,6 +126,7 @@ rf_status rf__msg_work_next(rf_reader *r, rf_msg_task *t) {
   RF_CHECK(rf__read_uint(r, &flags));
   RF_CHECK(rf__read_raw(r, &t->arg, &t->arglen));
   t->report_start = (flags & 1) != 0;
+  t->isolate = (flags & 2) != 0;
   return attempt_of(attempt, &t->attempt);
 }
 
@@ -127,6 +138,35 @@ void rf__msg_results_add(rf_buf *b, const rf_msg_outcome *o) {
   (void)rf__buf_append(b, o->payload, o->len);
   (void)msgpack_pack_double(&pk, o->t0);
   (void)msgpack_pack_double(&pk, o->t1);
+}
+
+rf_status rf__results_add(rf_results *r, uint64_t id, rf_outcome outcome,
+                          const uint8_t *payload, size_t len, double t0,
+                          double t1) {
+  if (r->n == 0) {
+    rf__msg_batch_begin(&r->buf);
+    r->first_ns = rf__mono_ns();
+  }
+  rf_msg_outcome o = {id, outcome, payload, len, t0, t1};
+  rf__msg_results_add(&r->buf, &o);
+  if (r->buf.oom) return rf__error(RF_ENOMEM, "recording an outcome");
+  r->n++;
+  return RF_OK;
+}
+
+rf_status rf__results_note(rf_results *r, uint64_t id, rf_outcome outcome,
+                           const char *msg) {
+  rf_buf b = {0};
+  rf__text_encode(&b, msg);
+  rf_status st = b.oom ? rf__error(RF_ENOMEM, "recording an outcome")
+                       : rf__results_add(r, id, outcome, b.data, b.len, 0, 0);
+  rf__buf_free(&b);
+  return st;
+}
+
+void rf__results_end(rf_results *r) {
+  rf__msg_batch_end(&r->buf, r->n);
+  r->n = 0;
 }
 
 rf_status rf__msg_results_read(rf_reader *r, uint32_t *n) {

@@ -67,8 +67,14 @@ typedef enum {
   RF_OUTCOME_CRASHED,
   RF_OUTCOME_CANCELLED, /* dropped before running, or ran while cancelled */
   RF_OUTCOME_NOTRUN,    /* handed back unstarted (drain) */
+  RF_OUTCOME_KILLED,    /* its task host died: retried, then crashed */
+  RF_OUTCOME_TIMED_OUT, /* past its time limit: retried, then timed-out */
+  RF_OUTCOME_STOPPED,   /* killed because the job stops or drains */
   RF_OUTCOME_COUNT_
 } rf_outcome;
+
+/* How the reports and logs name an outcome ("timed-out"). */
+const char *rf__outcome_name(rf_outcome outcome);
 
 /* An attempt to run, as WORK and PAR carry it. Decoded, arg points into
  * the message; task is a registry index (the receiver checks it). */
@@ -77,6 +83,7 @@ typedef struct {
   uint64_t task;     /* a registry index, as sent */
   uint32_t attempt;  /* 1..65535 */
   int report_start;  /* WORK: report STARTED when it starts */
+  int isolate;       /* WORK: run it in a task host (a resume's choice) */
   const uint8_t *arg;
   size_t arglen;
 } rf_msg_task;
@@ -106,6 +113,20 @@ void rf__msg_work_add(rf_buf *b, const rf_msg_task *t);
 rf_status rf__msg_work_read(rf_reader *r, uint32_t *n);
 rf_status rf__msg_work_next(rf_reader *r, rf_msg_task *t);
 void rf__msg_results_add(rf_buf *b, const rf_msg_outcome *o);
+/* A RESULTS batch built one outcome at a time, as a worker and a task
+ * host both do: add begins it, end patches the count in and leaves the
+ * message in buf (n is 0 again). A note is an outcome carrying a text. */
+typedef struct {
+  rf_buf buf;
+  uint32_t n;
+  uint64_t first_ns; /* when the first outcome of this batch came */
+} rf_results;
+rf_status rf__results_add(rf_results *r, uint64_t id, rf_outcome outcome,
+                          const uint8_t *payload, size_t len, double t0,
+                          double t1);
+rf_status rf__results_note(rf_results *r, uint64_t id, rf_outcome outcome,
+                           const char *msg);
+void rf__results_end(rf_results *r);
 rf_status rf__msg_results_read(rf_reader *r, uint32_t *n);
 rf_status rf__msg_results_next(rf_reader *r, rf_msg_outcome *o);
 

@@ -5,7 +5,8 @@
  * main thread (the one that calls MPI), and sends the outcomes back in one
  * message per batch, or sooner when a long task holds results back. I/O
  * tasks skip the line: they go to the worker's I/O slots (exec/iopool.c)
- * as they arrive, and their outcomes are collected whenever the main
+ * as they arrive, and isolated ones to its task host (exec/host.c), a
+ * process of its own; their outcomes are collected whenever the main
  * thread looks for messages. A parallel task arrives when rank 0 has made
  * this worker idle for it; it runs between tasks, as one member
  * (wire/group.c gives the communicator), and this member's outcome goes
@@ -72,14 +73,15 @@ typedef struct {
   rf_runtime *rt;
   rf_sendq *sendq;
   rf_iopool *io;
+  rf_host *host;      /* isolated attempts run there */
+  uint64_t drain_ns;  /* when the drain began (0: none) */
   pending_step *steps, *steps_tail;
   pending_par *pars, *pars_tail;
   uint64_t arrivals; /* steps and parallel tasks run in the order sent */
   batch *head, *tail;
   rf_buf rbuf;
-  rf_buf results;     /* outcomes not yet sent, after a 5-byte header */
-  uint32_t nresults;
-  uint64_t first_result_ns, last_poll_ns;
+  rf_results results;  /* outcomes not yet sent */
+  uint64_t last_poll_ns;
   rf_attempt_result res;
   running_task *running; /* the task running, innermost of a stack */
   int depth;             /* tasks waiting on subtasks, on this stack */
@@ -102,32 +104,18 @@ static void batch_free(batch *b) {
 static rf_status add_result(worker *w, uint64_t id, rf_outcome outcome,
                             const uint8_t *payload, size_t len, double t0,
                             double t1) {
-  if (w->nresults == 0) {
-    rf__msg_batch_begin(&w->results);
-    w->first_result_ns = rf__mono_ns();
-  }
-  rf_msg_outcome o = {id, outcome, payload, len, t0, t1};
-  rf__msg_results_add(&w->results, &o);
-  if (w->results.oom) return rf__error(RF_ENOMEM, "recording an outcome");
-  w->nresults++;
-  return RF_OK;
+  return rf__results_add(&w->results, id, outcome, payload, len, t0, t1);
 }
 
 static rf_status add_note(worker *w, uint64_t id, rf_outcome outcome,
                           const char *msg) {
-  rf_buf b = {0};
-  rf__text_encode(&b, msg);
-  rf_status st = b.oom ? rf__error(RF_ENOMEM, "recording an outcome")
-                       : add_result(w, id, outcome, b.data, b.len, 0, 0);
-  rf__buf_free(&b);
-  return st;
+  return rf__results_note(&w->results, id, outcome, msg);
 }
 
 static rf_status flush(worker *w) {
-  if (w->nresults == 0) return RF_OK;
-  rf__msg_batch_end(&w->results, w->nresults);
-  w->nresults = 0;
-  return rf__send(w->sendq, 0, RF_TAG_RESULTS, &w->results);
+  if (w->results.n == 0) return RF_OK;
+  rf__results_end(&w->results);
+  return rf__send(w->sendq, 0, RF_TAG_RESULTS, &w->results.buf);
 }
 
 /* A message of one number to rank 0: a task id or a signal kind. */
@@ -161,14 +149,22 @@ static rf_status on_work(worker *w, rf_reader *r) {
                      t->t.task);
     }
     if (st != RF_OK) break;
-    if (!task->opts.io) {
+    int isolated = rf__task_isolated(w->rt, task) ||
+                   (t->t.isolate && task->opts.isolate == 0 && !task->opts.io &&
+                    rf__task_width(task) == 1);
+    if (!task->opts.io && !isolated) {
       kept++;
     } else if (w->draining) {
       st = add_note(w, t->t.id, RF_OUTCOME_NOTRUN, "not started: draining");
     } else {
+      /* I/O tasks to the slots, isolated ones to the task host: both run
+       * beside this thread, which stays free for rank 0. */
       rf_attempt a = {task, t->t.id, t->t.key, (int)t->t.attempt, t->t.arg,
                       t->t.arglen};
-      st = rf__iopool_submit(w->io, &a);
+      st = isolated ? rf__host_submit(w->host, &a) : rf__iopool_submit(w->io, &a);
+      if (st == RF_OK && isolated && t->t.report_start) {
+        st = send_word(w, RF_TAG_STARTED, t->t.id);
+      }
     }
   }
   if (st == RF_OK) st = rf__msg_end(r);
@@ -195,6 +191,7 @@ static rf_status on_work(worker *w, rf_reader *r) {
  * left alone: rank 0 drops its result. */
 static void on_cancel(worker *w, uint64_t id) {
   rf__iopool_cancel(w->io, id);
+  rf__host_cancel(w->host, id);
   for (pending_par *p = w->pars; p != NULL; p = p->next) {
     if (p->t.t.id == id) p->t.cancelled = 1;
   }
@@ -214,7 +211,9 @@ static rf_status not_started(void *user, uint64_t id) {
 
 /* Hand back every task not started yet (drain). */
 static rf_status give_back(worker *w) {
+  if (w->drain_ns == 0) w->drain_ns = rf__mono_ns();
   RF_CHECK(rf__iopool_take_unstarted(w->io, not_started, w));
+  RF_CHECK(rf__host_take_unstarted(w->host, not_started, w));
   for (batch *b = w->head; b != NULL; b = b->next) {
     for (; b->next_task < b->n; b->next_task++) {
       RF_CHECK(add_note(w, b->tasks[b->next_task].t.id, RF_OUTCOME_NOTRUN,
@@ -327,14 +326,20 @@ static rf_status io_ended(void *user, uint64_t id, rf_outcome outcome,
 }
 
 static rf_status poll(worker *w, int *got) {
-  int ended;
+  int ended, hosted;
   *got = 0;
   w->last_poll_ns = rf__mono_ns();
-  /* I/O outcomes go out at once: a slot is free again only when rank 0
-   * hears of it. */
+  /* A drain's grace is over: the task host's attempts end stopped. */
+  if (w->drain_ns != 0 && rf__host_active(w->host) > 0 &&
+      w->last_poll_ns - w->drain_ns > (uint64_t)(w->rt->opts.drain_grace * 1e9)) {
+    rf__host_stop(w->host);
+  }
+  /* I/O and isolated outcomes go out at once: a slot is free again only
+   * when rank 0 hears of it. */
   RF_CHECK(rf__iopool_collect(w->io, io_ended, w, &ended));
-  if (ended > 0) {
-    *got += ended;
+  RF_CHECK(rf__host_collect(w->host, io_ended, w, &hosted));
+  if (ended + hosted > 0) {
+    *got += ended + hosted;
     RF_CHECK(flush(w));
   }
   for (;;) {
@@ -501,6 +506,7 @@ static void check_signal(worker *w) {
   if (send_word(w, RF_TAG_SIGNAL, (uint64_t)sig) != RF_OK) {
     (void)report(w, RF_EMPI);
   }
+  if (sig == RF_SIGNAL_STOP) rf__host_stop(w->host);
   if (sig == RF_SIGNAL_DRAIN && !w->draining) {
     w->draining = 1;
     rf_status st = give_back(w);
@@ -545,8 +551,8 @@ static int round_once(worker *w, rf_backoff *bo) {
     st = run_one(w, t);
     uint64_t now = rf__mono_ns();
     if (st == RF_OK &&
-        (batch_done(w) || now - w->first_result_ns > RESULT_MAX_AGE_NS ||
-         w->results.len >= RF_BATCH_BYTES || w->depth > 0)) {
+        (batch_done(w) || now - w->results.first_ns > RESULT_MAX_AGE_NS ||
+         w->results.buf.len >= RF_BATCH_BYTES || w->depth > 0)) {
       st = flush(w); /* a waiting task's subtasks report at once */
     }
     if (st == RF_OK && (batch_done(w) ||
@@ -561,7 +567,11 @@ static int round_once(worker *w, rf_backoff *bo) {
   if (st == RF_OK) st = poll(w, &got);
   if (st != RF_OK && report(w, st) != 0) return -1;
   if (got) rf__backoff_reset(bo);
-  else rf__backoff_wait(bo, 0);
+  else if (rf__host_active(w->host) > 0) {
+    rf__host_wait(w->host, rf__backoff_step(bo, 0)); /* wakes on outcomes */
+  } else {
+    rf__backoff_wait(bo, 0);
+  }
   return 0;
 }
 
@@ -647,8 +657,10 @@ int rf__worker_run(rf_runtime *rt) {
   rf_backoff bo;
   rf__backoff_reset(&bo);
   if (rf__sendq_create(rt->comm, &w.sendq) != RF_OK ||
-      rf__iopool_create(rt, (int)rt->opts.io_slots, &w.io) != RF_OK) {
+      rf__iopool_create(rt, (int)rt->opts.io_slots, &w.io) != RF_OK ||
+      rf__host_create(rt, &w.host) != RF_OK) {
     rf__log(RF_LOG_ERROR, NULL, "%s", rf_last_error());
+    (void)rf__iopool_destroy(w.io, 0);
     rf__sendq_free(w.sendq);
     return -RF_EXIT_INTERNAL;
   }
@@ -656,7 +668,9 @@ int rf__worker_run(rf_runtime *rt) {
   while (w.stop_code < 0) {
     if (round_once(&w, &bo) != 0) break;
   }
-  /* Running I/O tasks are cancelled (a normal end has none left). */
+  /* Running I/O tasks are cancelled, a task host killed (a normal end
+   * has none left). */
+  rf__host_destroy(w.host);
   int stuck = rf__iopool_destroy(w.io, RF_IO_STOP_GRACE_S);
   /* Let the last sends complete (rank 0 drains while it waits). */
   rf__backoff_reset(&bo);
@@ -681,7 +695,7 @@ int rf__worker_run(rf_runtime *rt) {
   }
   rf__sendq_free(w.sendq);
   rf__buf_free(&w.rbuf);
-  rf__buf_free(&w.results);
+  rf__buf_free(&w.results.buf);
   rf__buf_free(&w.res.payload);
   current = NULL;
   rf__client_task_done(0); /* every handle left */

@@ -47,6 +47,7 @@ static const char page_css[] =
     ":root {\n"
     "  --completed: #2ca02c; --failed: #d62728; --crashed: #9467bd;\n"
     "  --cancelled: #ff9f1c; --other: #7f7f7f; --upstream-failed: #e377c2;\n"
+    "  --timed-out: #8c564b; --stopped: #17becf;\n"
     "  --row: #fbfbfd; --row-odd: #eef0f4; --grid: #d5d9e0;\n"
     "}\n"
     "body {\n"
@@ -66,6 +67,8 @@ static const char page_css[] =
     ".s-failed { background: var(--failed); fill: var(--failed); }\n"
     ".s-crashed { background: var(--crashed); fill: var(--crashed); }\n"
     ".s-cancelled { background: var(--cancelled); fill: var(--cancelled); }\n"
+    ".s-timed-out { background: var(--timed-out); fill: var(--timed-out); }\n"
+    ".s-stopped { background: var(--stopped); fill: var(--stopped); }\n"
     ".s-other { background: var(--other); fill: var(--other); }\n"
     ".s-upstream-failed { background: var(--upstream-failed); }\n"
     ".sw.retried, .bar.retried { opacity: .5; }\n"
@@ -109,7 +112,8 @@ static const char page_js[] =
     "const RUN = JSON.parse($('run').textContent);\n"
     "const A = JSON.parse($('attempts').textContent);\n"
     "const T = JSON.parse($('tasks').textContent);\n"
-    "const STATES = ['completed', 'failed', 'crashed', 'cancelled', 'other'];\n"
+    "const STATES = ['completed', 'failed', 'crashed', 'timed-out', 'cancelled',\n"
+    "                'stopped', 'other'];\n"
     "const NS = STATES.length, LABEL = 120, MAXBARS = 5000;\n"
     "const SVG = 'http://www.w3.org/2000/svg';\n"
     "const css = getComputedStyle(document.documentElement);\n"
@@ -713,8 +717,8 @@ done:
 /* ---- the page ----------------------------------------------------------- */
 
 /* States an attempt ends in, as the report names them. */
-static const char *const attempt_states[] = {"completed", "failed", "crashed",
-                                             "cancelled"};
+static const char *const attempt_states[] = {
+    "completed", "failed", "crashed", "timed-out", "cancelled", "stopped"};
 
 /* Everything above the chart: facts, totals, legend. */
 static void head(page *p, int ranks, double start, double end,
@@ -764,7 +768,8 @@ static void head(page *p, int ranks, double start, double end,
             "</strong></span>", submitted - done);
   }
   put(p, "</p>\n</header>\n<div id=\"legend\">attempts: ");
-  for (int i = 0; i < 4; i++) {
+  for (size_t i = 0; i < sizeof attempt_states / sizeof *attempt_states;
+       i++) {
     putf(p, "<span><i class=\"sw s-%s\"></i>%s</span>", attempt_states[i],
          attempt_states[i]);
   }
