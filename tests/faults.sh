@@ -99,7 +99,12 @@ run --bad segv --isolate --retries 5 --crash-limit 3
 expect 1 "^task 3: crashed after 3 attempts: killed by SIGSEGV \(crashed --crash-limit 3 times"
 
 # Drains: SIGUSR1 to every rank (and task host) 1.5 s in, grace 1 s.
-drain() { # drain ARGS...: sets $code and $took (signal to exit)
+# signal_all SIG ARGS...: run, signal every rank and task host 1.5 s in
+# (with HOSTS_FIRST=1 the task hosts 0.3 s before the ranks, as when the
+# batch system's signal reaches them first); sets $code and $took.
+signal_all() {
+  local sig=$1
+  shift
   if [ "$ranks" -eq 1 ]; then
     "$prog" "$@" > "$out" 2>&1 &
   else
@@ -111,7 +116,17 @@ drain() { # drain ARGS...: sets $code and $took (signal to exit)
   pids=$(job_pids "$launcher" "$(basename "$prog")")
   local t0
   t0=$(date +%s.%N)
-  kill -USR1 $pids 2> /dev/null
+  if [ "${HOSTS_FIRST:-0}" = 1 ]; then
+    local p hosts=""
+    for p in $pids; do # a task host is a child of a rank, of the same name
+      [ "$(ps -o comm= -p "$(ps -o ppid= -p "$p" | tr -d ' ')" 2> /dev/null)" = \
+        "$(ps -o comm= -p "$p")" ] && hosts="$hosts $p"
+    done
+    [ -n "$hosts" ] || fail "$case: no task host found"
+    kill -"$sig" $hosts 2> /dev/null
+    sleep 0.3
+  fi
+  kill -"$sig" $pids 2> /dev/null
   local i
   for i in $(seq 1 600); do
     kill -0 "$launcher" 2> /dev/null || break
@@ -126,7 +141,8 @@ for mode in plain isolated; do
   case="drain with a $mode task that ignores cancel"
   extra=()
   [ "$mode" = isolated ] && extra=(--isolate)
-  drain --bad hang --bad-index 0 --tasks 2 --sleep 60 --drain-grace 1 "${extra[@]}"
+  signal_all USR1 --bad hang --bad-index 0 --tasks 2 --sleep 60 --drain-grace 1 \
+    "${extra[@]}"
   # The grace (1 s) + 2 s; mpirun's tear-down is in it. Sanitizer builds
   # spend seconds more in exit-time leak checks (FAULTS_DRAIN_LIMIT).
   limit=${FAULTS_DRAIN_LIMIT:-3}
@@ -135,6 +151,16 @@ for mode in plain isolated; do
     fail "$case: took $took s (limit $limit)"
   [ "$code" -eq 75 ] && echo "faults: ok: $case (exit 75 after $took s)"
 done
+
+# scancel signals every process of the step, task hosts too: a host that
+# dies of the job's SIGTERM is a stop, not a crash counted by the limit.
+case="a task host stopped with its job is not a crash"
+j="$work/stopped"
+HOSTS_FIRST=1 signal_all TERM --bad hang --bad-index 0 --tasks 2 --sleep 30 \
+  --isolate --crash-limit 1 --journal "$j"
+[ "$code" -eq 75 ] || fail "$case: exit $code, expected 75"
+run --tasks 2 --sleep 0.01 --isolate --crash-limit 1 --journal "$j"
+expect 0 "^completed=2$"
 
 [ "$fails" -eq 0 ] && echo "faults: PASS ($ranks ranks)" && exit 0
 echo "faults: $fails failed"

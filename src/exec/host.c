@@ -297,6 +297,17 @@ static rf_status host_gone(rf_host *h, int status, const char *why,
   } else if (h->killing) {
     outcome = h->kill_outcome;
     snprintf(msg, sizeof msg, "%s", h->kill_msg);
+  } else if (rf__signal_requested() == RF_SIGNAL_STOP ||
+             (WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM ||
+                                      WTERMSIG(status) == SIGINT ||
+                                      WTERMSIG(status) == SIGHUP))) {
+    /* scancel and srun signal every process of the step, task hosts
+     * too: a job being stopped is no crash of the task (nor counted
+     * against --crash-limit); its attempts run again. */
+    outcome = RF_OUTCOME_STOPPED;
+    describe_death(status, h->hello, msg, sizeof msg);
+    size_t n = strlen(msg);
+    snprintf(msg + n, sizeof msg - n, ": stopped");
   } else {
     describe_death(status, h->hello, msg, sizeof msg);
   }
