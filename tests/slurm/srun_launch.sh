@@ -5,7 +5,8 @@
 # would abort inside MPI_Init with twenty lines about rebuilding Open MPI;
 # rankflow must instead exit 3 with one line naming `srun --mpi=pmix`. And
 # the check must not misfire: `srun --mpi=pmix` runs the flow, --help needs
-# no MPI at all, and mpirun inside an srun step (its own PMIx) runs it too.
+# no MPI at all, and mpirun inside an srun step (its own PMIx) runs it too;
+# so do task hosts (--isolate) started inside the step.
 # Usage: srun_launch.sh HELLO_FLOW MPIEXEC   (needs RF_SLURM_DIR)
 # SPDX-License-Identifier: BSD-3-Clause
 set -euo pipefail
@@ -39,6 +40,13 @@ grep -q "started by srun without PMIx.*run srun --mpi=pmix $flow" "$tmp/none.err
 run pmix srun -n 2 --mpi=pmix "$flow" --n 10
 [ "$rc" = 0 ] || bad "srun --mpi=pmix: exit $rc"
 [ "$(cat "$tmp/pmix.out")" = "$want" ] || bad "srun --mpi=pmix: printed '$(cat "$tmp/pmix.out")'"
+
+# Task hosts inside a PMIx step: started by the workers, they must not
+# take themselves for ranks of the step (its variables are removed).
+run isolate srun -n 2 --mpi=pmix "$flow" --n 10 --isolate
+[ "$rc" = 0 ] || bad "srun --mpi=pmix ... --isolate: exit $rc"
+[ "$(cat "$tmp/isolate.out")" = "$want" ] ||
+  bad "srun --mpi=pmix ... --isolate: printed '$(cat "$tmp/isolate.out")'"
 
 run help srun -n 2 --mpi=none "$flow" --help
 [ "$rc" = 0 ] || bad "srun --mpi=none ... --help: exit $rc, want 0 (help needs no MPI)"
