@@ -127,12 +127,23 @@ signal_all() {
     sleep 0.3
   fi
   kill -"$sig" $pids 2> /dev/null
-  local i
+  # Until every rank and host has exited (a zombie has: mpirun reaps it
+  # in its own time, and its tear-down comes after).
+  local i p st alive
   for i in $(seq 1 600); do
-    kill -0 "$launcher" 2> /dev/null || break
+    alive=0
+    for p in $pids; do
+      st=$(ps -o stat= -p "$p" 2> /dev/null || true)
+      case "$st" in "" | Z*) ;; *) alive=1 ;; esac
+    done
+    [ "$alive" -eq 0 ] && break
     sleep 0.02
   done
   took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+  for i in $(seq 1 600); do # then the launcher's own end
+    kill -0 "$launcher" 2> /dev/null || break
+    sleep 0.02
+  done
   kill -KILL "$launcher" 2> /dev/null
   wait "$launcher"
   code=$?
@@ -143,7 +154,7 @@ for mode in plain isolated; do
   [ "$mode" = isolated ] && extra=(--isolate)
   signal_all USR1 --bad hang --bad-index 0 --tasks 2 --sleep 60 --drain-grace 1 \
     "${extra[@]}"
-  # The grace (1 s) + 2 s; mpirun's tear-down is in it. Sanitizer builds
+  # The grace (1 s) + 2 s for every process to be gone. Sanitizer builds
   # spend seconds more in exit-time leak checks (FAULTS_DRAIN_LIMIT).
   limit=${FAULTS_DRAIN_LIMIT:-3}
   [ "$code" -eq 75 ] || fail "$case: exit $code, expected 75"
@@ -151,6 +162,19 @@ for mode in plain isolated; do
     fail "$case: took $took s (limit $limit)"
   [ "$code" -eq 75 ] && echo "faults: ok: $case (exit 75 after $took s)"
 done
+
+# A drain starts nothing new, isolated tasks queued in a task host included:
+# 0.05 s tasks, SIGUSR1 after 1.5 s, a grace of 3 s that would let some 60
+# more start per worker.
+case="a drain starts no queued isolated task"
+signal_all USR1 --tasks 400 --sleep 0.05 --isolate --drain-grace 3
+workers=$((ranks > 1 ? ranks - 1 : 1))
+# The totals line counts what completed during the drain too.
+done_n=$(sed -n 's/.*flow ended in .* tasks, \([0-9]*\) completed.*/\1/p' "$out")
+most=$((workers * 36 + 10))
+[ "$code" -eq 75 ] && [ -n "$done_n" ] && [ "$done_n" -le "$most" ] &&
+  echo "faults: ok: $case ($done_n completed, at most $most)" ||
+  fail "$case: exit $code, ${done_n:-no} tasks completed (at most $most)"
 
 # scancel signals every process of the step, task hosts too: a host that
 # dies of the job's SIGTERM is a stop, not a crash counted by the limit.

@@ -3,7 +3,7 @@
  * isolated tasks, one segfaults (retried once, so two attempts), one
  * aborts, one calls exit(9), one loops forever past its 2 s limit, one
  * allocates past its memory cap, and one crashes on its first attempt
- * only. The other 94 complete with right results, each misbehaving task
+ * only, and one scribbles on its host's socket. The other 93 complete with right results, each misbehaving task
  * ends in its own state with the attempts expected, and the job exits 1.
  * One more task proves that a host never joins the MPI job: MPI is not
  * initialised there, the launcher's variables are gone, its communicator
@@ -16,10 +16,21 @@
 
 #include "rf_test.h"
 
-#define NWORK 94
+#define NWORK 93
 #define MEMORY_CAP (64u << 20)
 
-static rf_task *work, *segv, *aborts, *exits, *loops, *hog, *flaky, *where;
+static rf_task *work, *segv, *aborts, *exits, *loops, *hog, *flaky, *where,
+    *scribble;
+
+/* Text where the host's frames go (its fd 3): a length of 1.8 GB, which
+ * no frame has. The worker must see a broken host, not wait forever. */
+static rf_status scribble_fn(rf_ctx *ctx) {
+  (void)ctx;
+  ssize_t n = write(3, "hello world\n", 12);
+  (void)n;
+  rf_ctx_return(ctx, rf_value_int(0));
+  return RF_OK;
+}
 
 static rf_status work_fn(rf_ctx *ctx) {
   int64_t n = 0;
@@ -105,6 +116,7 @@ static void reg(rf_runtime *rt) {
   CHECK_OK(rf_task_register(rt, "hog", hog_fn, &capped, &hog));
   CHECK_OK(rf_task_register(rt, "flaky", flaky_fn, &twice, &flaky));
   CHECK_OK(rf_task_register(rt, "where", where_fn, &iso, &where));
+  CHECK_OK(rf_task_register(rt, "scribble", scribble_fn, &iso, &scribble));
   /* An io or parallel task is never isolated. */
   rf_task_options bad = {.isolate = 1, .io = 1};
   CHECK_STATUS(rf_task_register(rt, "bad", work_fn, &bad, NULL), RF_EINVAL);
@@ -126,7 +138,7 @@ static int64_t int_at(const rf_value *m, const char *key) {
 
 static rf_status flow(rf_flow *flow, void *user) {
   (void)user;
-  rf_future *w[NWORK], *bad[6], *loc;
+  rf_future *w[NWORK], *bad[7], *loc;
   /* The misbehaving ones go first, so the others run after crashes. */
   REQUIRE_OK(rf_submit(flow, segv, NULL, &bad[0]));
   REQUIRE_OK(rf_submit(flow, aborts, NULL, &bad[1]));
@@ -134,6 +146,7 @@ static rf_status flow(rf_flow *flow, void *user) {
   REQUIRE_OK(rf_submit(flow, loops, NULL, &bad[3]));
   REQUIRE_OK(rf_submit(flow, hog, NULL, &bad[4]));
   REQUIRE_OK(rf_submit(flow, flaky, NULL, &bad[5]));
+  REQUIRE_OK(rf_submit(flow, scribble, NULL, &bad[6]));
   for (int i = 0; i < NWORK; i++) {
     REQUIRE_OK(rf_submit(flow, work, rf_value_int(i), &w[i]));
   }
@@ -153,7 +166,8 @@ static rf_status flow(rf_flow *flow, void *user) {
   check_end(bad[3], RF_STATE_TIMED_OUT, 1, "time limit of 2 s");
   check_end(bad[4], RF_STATE_FAILED, 1, "out of memory");
   check_end(bad[5], RF_STATE_COMPLETED, 2, NULL);
-  for (int i = 0; i < 6; i++) rf_future_release(bad[i]);
+  check_end(bad[6], RF_STATE_CRASHED, 1, "malformed message from a task host");
+  for (int i = 0; i < 7; i++) rf_future_release(bad[i]);
 
   const rf_value *m = NULL;
   CHECK_OK(rf_future_result(loc, &m));

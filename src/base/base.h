@@ -96,7 +96,7 @@ uint64_t rf__backoff_step(rf_backoff *b, uint64_t deadline_ns);
 /* ---- signals.c ---------------------------------------------------------- */
 enum { RF_SIGNAL_NONE = 0, RF_SIGNAL_DRAIN = 1, RF_SIGNAL_STOP = 2 };
 rf_status rf__signals_install(void);
-/* Drains abandon a task still running drain_grace + 0.5 s after SIGUSR1. */
+/* Drains abandon a task still running drain_grace + 0.3 s after SIGUSR1. */
 void rf__signals_bound(double drain_grace);
 /* SIGTERM and SIGINT end the process at once again (a stopping job whose
  * launcher is tearing it down). */

@@ -16,10 +16,10 @@
 
 static volatile sig_atomic_t requested = RF_SIGNAL_NONE;
 /* Microseconds from a drain or stop signal to the alarm that abandons a
- * plain task still holding the main thread (exec/watch.c): half a second
- * past the drain's grace (rank 0 gives up on the task at the grace), or a
- * second for a stop. */
-static volatile long drain_bound_us = 20500000, stop_bound_us = 1000000;
+ * plain task still holding the main thread (exec/watch.c): a moment past
+ * the drain's grace (rank 0 gives up on the task at the grace), or a
+ * second for a stop. The launcher's tear-down comes after it. */
+static volatile long drain_bound_us = 20300000, stop_bound_us = 1000000;
 
 static void arm(long us) {
   struct itimerval it;
@@ -38,7 +38,7 @@ static void on_signal(int sig) {
 }
 
 void rf__signals_bound(double drain_grace) {
-  double us = (drain_grace + 0.5) * 1e6;
+  double us = (drain_grace + 0.3) * 1e6;
   drain_bound_us = us > 1e12 ? 1000000000000L : (long)us;
 }
 

@@ -75,6 +75,11 @@ struct rf_host {
   char kill_msg[160];
   uint64_t kill_at_ns, closed_ns;
   int killing;
+  uint64_t kill_id; /* the attempt a time limit killed it for (0: none) */
+  int condemned;    /* being killed for what it sent: its outcomes are void */
+  int garbled;      /* ... for bytes that no frame has: whose, unknown */
+  size_t careful;   /* attempts to send one at a time (after garbage) */
+  int reaped;       /* waitpid returned it: its pid is no longer ours */
   int stopped;      /* the job stops: no new host */
   rf_buf scratch;
 };
@@ -155,8 +160,17 @@ static rf_status make_page(rf_host *h) {
     return rf__error(RF_EIO, "cannot start a task host: mmap: %s",
                      strerror(errno));
   }
+  /* Above the descriptors the host is given (3 and 4), so that placing
+   * one there never overwrites the other. */
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, RF_HOST_PAGE_FD + 1);
+  close(fd);
+  if (high < 0) {
+    (void)munmap(p, sizeof *h->page);
+    return rf__error(RF_EIO, "cannot start a task host: fcntl: %s",
+                     strerror(errno));
+  }
   h->page = p;
-  h->page_fd = fd;
+  h->page_fd = high;
   return RF_OK;
 }
 
@@ -171,6 +185,16 @@ static rf_status spawn(rf_host *h) {
     return rf__error(RF_EIO, "cannot start a task host: socketpair: %s",
                      strerror(errno));
   }
+  int high = fcntl(sv[1], F_DUPFD_CLOEXEC, RF_HOST_PAGE_FD + 1);
+  if (high < 0) {
+    rf_status st = rf__error(RF_EIO, "cannot start a task host: fcntl: %s",
+                             strerror(errno));
+    close(sv[0]);
+    close(sv[1]);
+    return st;
+  }
+  close(sv[1]);
+  sv[1] = high;
   /* The host's end becomes its fd 3, the page its fd 4, and everything
    * above is closed, so it holds none of MPI's sockets or shared memory. */
   enum { HOST_FD = RF_HOST_SOCKET_FD };
@@ -229,6 +253,10 @@ static rf_status spawn(rf_host *h) {
   rf__hostio_init(&h->io, sv[0]);
   h->hello = 0;
   h->killing = 0;
+  h->kill_id = 0;
+  h->condemned = 0;
+  h->garbled = 0;
+  h->reaped = 0;
   h->closed_ns = 0;
   h->nsent = 0;
   h->sent_bytes = 0;
@@ -240,13 +268,14 @@ static rf_status spawn(rf_host *h) {
  * SIGKILL at once (a stop). */
 static void kill_host(rf_host *h, rf_outcome outcome, const char *msg,
                       int now) {
-  if (h->pid <= 0) return;
+  if (h->pid <= 0 || h->reaped) return;
   if (!h->killing) {
     h->killing = 1;
     h->kill_outcome = outcome;
     snprintf(h->kill_msg, sizeof h->kill_msg, "%s", msg);
   }
-  (void)kill(h->pid, now ? SIGKILL : SIGTERM);
+  /* Its process group: what a task started (a shell, a tool) goes too. */
+  (void)kill(-h->pid, now ? SIGKILL : SIGTERM);
   h->kill_at_ns = now ? 0 : rf__mono_ns() + KILL_GRACE_NS;
 }
 
@@ -255,7 +284,9 @@ static void describe_death(int status, int hello, char *buf, size_t len) {
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
     const char *abbrev = sigabbrev_np(sig);
-    snprintf(buf, len, "killed by SIG%s%s", abbrev ? abbrev : "?",
+    snprintf(buf, len, "%skilled by SIG%s%s",
+             hello ? "" : "the task host, before it served, was ",
+             abbrev ? abbrev : "?",
              sig == SIGKILL ? " (perhaps by the out-of-memory killer)" : "");
   } else if (!hello) {
     snprintf(buf, len, "the task host exited with status %d before it "
@@ -288,11 +319,13 @@ static rf_status end_at(rf_host *h, size_t i, rf_outcome outcome,
 
 /* The host is gone (reaped with status, or never started: why). Its
  * running attempt ends; the others it held wait for the next host. */
-static rf_status host_gone(rf_host *h, int status, const char *why,
-                           rf_attempt_done_fn fn, void *user, int *count) {
+static rf_status host_gone(rf_host *h, int status, rf_outcome why_outcome,
+                           const char *why, rf_attempt_done_fn fn, void *user,
+                           int *count) {
   char msg[256];
   rf_outcome outcome = RF_OUTCOME_KILLED;
   if (why != NULL) {
+    outcome = why_outcome;
     snprintf(msg, sizeof msg, "%s", why);
   } else if (h->killing) {
     outcome = h->kill_outcome;
@@ -309,16 +342,32 @@ static rf_status host_gone(rf_host *h, int status, const char *why,
     size_t n = strlen(msg);
     snprintf(msg + n, sizeof msg - n, ": stopped");
   } else {
+    /* Dead before it served: the program, not the task (its main()
+     * failed before rf_run); not a crash to count or retry. */
+    if (!h->hello) outcome = RF_OUTCOME_PERMANENT;
     describe_death(status, h->hello, msg, sizeof msg);
   }
   if (h->pid > 0) {
     rf__log(RF_LOG_DEBUG, NULL, "task host %d ended: %s", (int)h->pid, msg);
   }
+  int killed = h->killing, garbled = h->garbled;
+  uint64_t kill_id = h->kill_id;
   rf__hostio_free(&h->io);
   h->pid = 0;
-  h->killing = 0;
+  h->killing = h->garbled = 0;
+  h->kill_id = 0;
   size_t nsent = h->nsent;
   uint64_t running = h->page ? atomic_load(&h->page->running) : 0;
+  /* Killed past a time limit, or for garbage one attempt alone wrote:
+   * that attempt, even if another started since. */
+  if (killed && kill_id != 0) running = kill_id;
+  if (killed && garbled) {
+    /* Nobody to blame: all of them again, one at a time. */
+    h->careful = nsent;
+    h->nsent = 0;
+    h->sent_bytes = 0;
+    return RF_OK;
+  }
   double t0 = 0;
   if (running != 0) {
     uint64_t since = atomic_load(&h->page->started_ns);
@@ -326,7 +375,7 @@ static rf_status host_gone(rf_host *h, int status, const char *why,
   }
   h->nsent = 0;
   h->sent_bytes = 0;
-  if (h->n == 0 || (nsent == 0 && why == NULL)) return RF_OK;
+  if (h->n == 0 || (nsent == 0 && why == NULL && h->hello)) return RF_OK;
   /* A stop ends every attempt the host held. Otherwise the one the page
    * names ends, and the rest run again in the next host. A host that
    * never started, or keeps dying between attempts, fails the first
@@ -340,6 +389,7 @@ static rf_status host_gone(rf_host *h, int status, const char *why,
       if (h->hello && ++h->blameless < 3) return RF_OK;
     }
   }
+  if (nsent == 0) ending = 1; /* a host that could not start: the first */
   h->blameless = 0;
   for (size_t i = 0; i < ending && h->n > pick; i++) {
     RF_CHECK(end_at(h, pick, outcome, msg, t0, t0 > 0 ? rf__now() : 0, fn,
@@ -395,11 +445,15 @@ void rf__host_cancel(rf_host *h, uint64_t id) {
 
 /* Send queued attempts while the host has room: one WORK frame. */
 static rf_status feed(rf_host *h) {
-  if (h->nsent >= h->n || h->pid <= 0 || h->killing) return RF_OK;
+  /* Nothing before the host said it registered the worker's tasks. */
+  if (h->nsent >= h->n || h->pid <= 0 || h->killing || !h->hello) {
+    return RF_OK;
+  }
   rf_buf *b = &h->scratch;
   rf__msg_batch_begin(b);
   uint32_t k = 0;
-  while (h->nsent < h->n && h->nsent < WINDOW &&
+  size_t window = h->careful > 0 ? 1 : WINDOW;
+  while (h->nsent < h->n && h->nsent < window &&
          h->sent_bytes < WINDOW_BYTES) {
     hentry *e = at(h, h->nsent);
     if (e->cancelled) break; /* answered by collect, in order */
@@ -433,10 +487,10 @@ rf_status rf__host_take_unstarted(rf_host *h, rf_attempt_id_fn fn,
   /* Not sent: answered now, from the back so the front stays in order. */
   while (h->n > h->nsent) {
     hentry *e = at(h, h->n - 1);
-    rf_status st = e->cancelled ? RF_OK : fn(user, e->id);
+    uint64_t id = e->id;
     entry_free(e);
     h->n--;
-    RF_CHECK(st);
+    RF_CHECK(fn(user, id)); /* a cancelled one too: rank 0 waits for it */
   }
   if (h->nsent > 1 && h->pid > 0) {
     RF_CHECK(rf__hostio_put(&h->io, RF_HOSTMSG_HANDBACK, NULL, 0));
@@ -462,15 +516,24 @@ static rf_status on_results(rf_host *h, const uint8_t *body, size_t len,
   for (uint32_t i = 0; i < n; i++) {
     rf_msg_outcome o;
     RF_CHECK(rf__msg_results_next(&r, &o));
-    RF_ENSURE(h->nsent > 0 && at(h, 0)->id == o.id, RF_ECODEC,
+    /* In order, except that a hand-back read while an attempt ran
+     * answers the unstarted ones before it. */
+    size_t i = 0;
+    while (i < h->nsent && at(h, i)->id != o.id) i++;
+    RF_ENSURE(i < h->nsent, RF_ECODEC,
               "malformed message from a task host: outcome of %llx",
               (unsigned long long)o.id);
-    hentry *e = at(h, 0);
+    hentry *e = at(h, i);
     h->sent_bytes -= e->arglen;
     entry_free(e);
-    h->head++;
+    if (i == 0) {
+      h->head++;
+    } else {
+      memmove(e, e + 1, (h->n - i - 1) * sizeof *e);
+    }
     h->n--;
     h->nsent--;
+    if (h->careful > 0) h->careful--;
     (*count)++;
     RF_CHECK(fn(user, o.id, o.outcome, o.payload, o.len, o.t0, o.t1));
   }
@@ -491,20 +554,37 @@ static rf_status read_host(rf_host *h, rf_attempt_done_fn fn, void *user,
       rf__reader_init(&r, body, len);
       st = rf__msg_word_read(&r, RF_TAG_STARTED, &fp);
       if (st == RF_OK && fp != rf__registry_fingerprint(&h->rt->reg)) {
-        kill_host(h, RF_OUTCOME_KILLED, "the task host registered other "
-                  "tasks than its worker (a different build?)", 1);
+        /* The program file changed under the job (rebuilt?): nothing
+         * it would run can be trusted, and retrying will not help. */
+        h->condemned = 1;
+        kill_host(h, RF_OUTCOME_PERMANENT, "the task host registered other "
+                  "tasks than its worker (was the program rebuilt during "
+                  "the run?)", 1);
         return RF_OK;
       }
       h->hello = 1;
     } else if (kind == RF_HOSTMSG_RESULTS) {
+      if (h->condemned) continue;
       st = on_results(h, body, len, fn, user, count);
+    } else if (kind < 0) {
+      st = rf__error(RF_ECODEC, "malformed message from a task host: not a "
+                     "frame rankflow writes (did the task write to its "
+                     "descriptor 3?)");
     } else {
       st = rf__error(RF_ECODEC, "malformed message from a task host: "
                      "kind %d", kind);
     }
     if (st == RF_ECODEC) {
-      /* A host that writes garbage (a task scribbled over its socket) is
-       * one that crashed: its attempt ends, the job goes on. */
+      /* Garbage on the socket (a task wrote to it): the host is killed.
+       * Which attempt wrote it is known only when one attempt was out:
+       * otherwise nobody is blamed, and the next host gets those attempts
+       * one at a time, so that a second time names the writer. */
+      h->condemned = 1;
+      if (h->careful > 0 && h->nsent == 1) {
+        h->kill_id = at(h, 0)->id;
+      } else {
+        h->garbled = 1;
+      }
       kill_host(h, RF_OUTCOME_KILLED, rf_last_error(), 1);
       return RF_OK;
     }
@@ -518,7 +598,7 @@ static rf_status watch(rf_host *h, rf_attempt_done_fn fn, void *user,
                        int *count) {
   uint64_t now = rf__mono_ns();
   if (h->killing && h->kill_at_ns != 0 && now >= h->kill_at_ns) {
-    (void)kill(h->pid, SIGKILL);
+    (void)kill(-h->pid, SIGKILL);
     h->kill_at_ns = 0;
   }
   uint64_t running = atomic_load(&h->page->running);
@@ -537,13 +617,17 @@ static rf_status watch(rf_host *h, rf_attempt_done_fn fn, void *user,
     snprintf(msg, sizeof msg, "ran past its time limit of %g s",
              h->timed_limit);
     kill_host(h, RF_OUTCOME_TIMED_OUT, msg, 0);
+    h->kill_id = running;
   }
   int status = 0;
   pid_t r = waitpid(h->pid, &status, WNOHANG);
   if (r == h->pid) {
-    /* Outcomes it wrote before it died still count. */
+    /* Outcomes it wrote before it died still count. Its pid may now be
+     * anyone's: nothing signals it any more. */
+    h->reaped = 1;
+    (void)kill(-r, SIGKILL); /* what its tasks left in its group */
     RF_CHECK(read_host(h, fn, user, count));
-    return host_gone(h, status, NULL, fn, user, count);
+    return host_gone(h, status, RF_OUTCOME_KILLED, NULL, fn, user, count);
   }
   if (r < 0 && errno != EINTR) {
     return rf__error(RF_EIO, "waiting for task host %d: %s", (int)h->pid,
@@ -573,16 +657,20 @@ rf_status rf__host_collect(rf_host *h, rf_attempt_done_fn fn, void *user,
   RF_CHECK(answer_cancelled(h, fn, user, count));
   if (h->n > 0 && h->pid <= 0) {
     if (h->stopped) {
-      /* No new host while the job stops: what is left never runs. */
+      /* No new host while the job stops: what is left never ran. */
+      while (h->n > 0) {
+        RF_CHECK(end_at(h, 0, RF_OUTCOME_NOTRUN, "not started: stopping", 0,
+                        0, fn, user, count));
+      }
       return RF_OK;
     }
     rf_status st = spawn(h);
     if (st != RF_OK) {
-      /* Cannot start one (the file is gone, no processes left): the
-       * attempt fails as a crash would, the job goes on. */
+      /* Cannot start one (no processes left, the file is gone): the
+       * attempt fails transiently, not as a crash of the task. */
       char why[512];
       snprintf(why, sizeof why, "%s", rf_last_error());
-      return host_gone(h, 0, why, fn, user, count);
+      return host_gone(h, 0, RF_OUTCOME_TRANSIENT, why, fn, user, count);
     }
   }
   return feed(h);
@@ -599,8 +687,8 @@ void rf__host_wait(rf_host *h, uint64_t timeout_ns) {
 
 void rf__host_destroy(rf_host *h) {
   if (h == NULL) return;
-  if (h->pid > 0) {
-    (void)kill(h->pid, SIGKILL);
+  if (h->pid > 0 && !h->reaped) {
+    (void)kill(-h->pid, SIGKILL);
     int status;
     while (waitpid(h->pid, &status, 0) < 0 && errno == EINTR) {
     }

@@ -20,6 +20,7 @@
 #include "exec.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -220,6 +221,10 @@ _Noreturn void rf__host_serve(rf_runtime *rt) {
     fatal("starting");
   }
   s.page = page;
+  /* A task's children must not inherit the socket (and write to it) or
+   * the page; the mapping outlives its descriptor. */
+  (void)close(RF_HOST_PAGE_FD);
+  (void)fcntl(rt->host_fd, F_SETFD, FD_CLOEXEC);
   rf_buf hello = {0};
   rf__msg_word(&hello, rf__registry_fingerprint(&rt->reg));
   if (hello.oom ||

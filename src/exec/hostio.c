@@ -117,7 +117,9 @@ int rf__hostio_next(rf_hostio *io, int *kind, const uint8_t **body,
   const uint8_t *p = io->in.data + io->in_off;
   size_t n = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 |
              (size_t)p[3] << 24;
-  if (n == 0) { /* no kind byte: not a frame this code writes */
+  /* No kind byte, or longer than any message (an argument or a result
+   * is at most RF_MAX_VALUE): not a frame this code writes. */
+  if (n == 0 || n > (size_t)RF_MAX_VALUE + (1u << 20)) {
     *kind = -1;
     *body = NULL;
     *len = 0;

@@ -145,7 +145,9 @@ static void on_fatal(int sig) {
 static void on_alarm(int sig) {
   (void)sig;
   int d = atomic_load(&depth);
-  if (d == 0) return; /* not in a task: the rank is on its way out */
+  /* Not in a task (the rank is on its way out), or not our alarm: a
+   * task's own alarm() before any drain or stop. */
+  if (d == 0 || rf__signal_requested() == RF_SIGNAL_NONE) return;
   line l;
   begin_line(&l);
   put(&l, "stopping: ");

@@ -230,6 +230,9 @@ rf_status rf__local_run_one(rf_coord *co, int *ran);
 /* Take back ended I/O attempts and start ready I/O tasks on free slots;
  * *moved = 1 if anything ended or started. */
 rf_status rf__local_io(rf_coord *co, int *moved);
+/* A drain at one rank: attempts queued on the I/O slots and in the task
+ * host, not started, go back to pending (they run on a resume). */
+rf_status rf__local_drain(rf_coord *co);
 
 /* ---- nest.c: the rank-0 half of tasks that submit tasks ----------------- */
 /* Rank 0's record of a subtask and of a parent of subtasks. */

@@ -359,6 +359,9 @@ static rf_status check_signals(rf_coord *co) {
       if (st != RF_OK) return fatal(co, st);
     } else if (sig == RF_SIGNAL_STOP) {
       rf__host_stop(co->host); /* its attempts end stopped */
+    } else {
+      rf_status st = rf__local_drain(co); /* nothing new starts */
+      if (st != RF_OK) return fatal(co, st);
     }
   }
   return RF_OK;

@@ -88,6 +88,21 @@ static rf_status io_ended(void *user, uint64_t id, rf_outcome outcome,
   return rf__sched_outcome(co, f, outcome, payload, len, t0, t1);
 }
 
+static rf_status not_started(void *user, uint64_t id) {
+  rf_buf b = {0};
+  rf__text_encode(&b, "not started: draining");
+  rf_status st = b.oom ? rf__error(RF_ENOMEM, "recording an outcome")
+                       : io_ended(user, id, RF_OUTCOME_NOTRUN, b.data, b.len,
+                                  0, 0);
+  rf__buf_free(&b);
+  return st;
+}
+
+rf_status rf__local_drain(rf_coord *co) {
+  RF_CHECK(rf__iopool_take_unstarted(co->io, not_started, co));
+  return rf__host_take_unstarted(co->host, not_started, co);
+}
+
 rf_status rf__local_io(rf_coord *co, int *moved) {
   int ended, hosted;
   *moved = 0;
