@@ -42,8 +42,11 @@ all=2470 without3=2461
 
 case="plain segv names the task"
 run --bad segv
-[ "$code" -ne 0 ] && grep -Eq '\[rank [0-9]+\] fatal: SIGSEGV in task work-[0-9a-f]{16} \(attempt 1\); rerun with --isolate to contain it' "$out" &&
-  echo "faults: ok: $case (exit $code)" || fail "$case (exit $code)"
+if [ "$code" -ne 0 ] && grep -Eq '\[rank [0-9]+\] fatal: SIGSEGV in task work-[0-9a-f]{16} \(attempt 1\); rerun with --isolate to contain it' "$out"; then
+  echo "faults: ok: $case (exit $code)"
+else
+  fail "$case (exit $code)"
+fi
 
 for bad in segv abort exit; do
   case="isolated $bad is contained"
@@ -86,7 +89,7 @@ expect 1 "work-[0-9a-f]{16}: was running when an earlier run ended: running it i
 # The crash limit counts across resumes, and --retry-failed lifts it.
 case="--crash-limit counts crashes across resumes"
 j="$work/limit"
-for i in 1 2; do run --bad segv --isolate --crash-limit 2 --journal "$j"; done
+for _ in 1 2; do run --bad segv --isolate --crash-limit 2 --journal "$j"; done
 expect 1 "^task 3: crashed after 1 attempt: killed by SIGSEGV \(crashed --crash-limit 2 times"
 case="a task at its crash limit is not run again by a resume"
 run --bad segv --isolate --crash-limit 2 --journal "$j"
@@ -123,24 +126,18 @@ signal_all() {
         "$(ps -o comm= -p "$p")" ] && hosts="$hosts $p"
     done
     [ -n "$hosts" ] || fail "$case: no task host found"
+    # shellcheck disable=SC2086 # one word per pid
     kill -"$sig" $hosts 2> /dev/null
     sleep 0.3
   fi
+  # shellcheck disable=SC2086 # one word per pid
   kill -"$sig" $pids 2> /dev/null
-  # Until every rank and host has exited (a zombie has: mpirun reaps it
-  # in its own time, and its tear-down comes after).
-  local i p st alive
-  for i in $(seq 1 600); do
-    alive=0
-    for p in $pids; do
-      st=$(ps -o stat= -p "$p" 2> /dev/null || true)
-      case "$st" in "" | Z*) ;; *) alive=1 ;; esac
-    done
-    [ "$alive" -eq 0 ] && break
-    sleep 0.02
-  done
+  # Until every rank and host has exited (then the launcher's own end).
+  # shellcheck disable=SC2086 # one word per pid
+  wait_gone $pids
   took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-  for i in $(seq 1 600); do # then the launcher's own end
+
+  for _ in $(seq 1 600); do
     kill -0 "$launcher" 2> /dev/null || break
     sleep 0.02
   done
@@ -172,9 +169,11 @@ workers=$((ranks > 1 ? ranks - 1 : 1))
 # The totals line counts what completed during the drain too.
 done_n=$(sed -n 's/.*flow ended in .* tasks, \([0-9]*\) completed.*/\1/p' "$out")
 most=$((workers * 36 + 10))
-[ "$code" -eq 75 ] && [ -n "$done_n" ] && [ "$done_n" -le "$most" ] &&
-  echo "faults: ok: $case ($done_n completed, at most $most)" ||
+if [ "$code" -eq 75 ] && [ -n "$done_n" ] && [ "$done_n" -le "$most" ]; then
+  echo "faults: ok: $case ($done_n completed, at most $most)"
+else
   fail "$case: exit $code, ${done_n:-no} tasks completed (at most $most)"
+fi
 
 # scancel signals every process of the step, task hosts too: a host that
 # dies of the job's SIGTERM is a stop, not a crash counted by the limit.

@@ -29,16 +29,8 @@ fi
 t0=$(date +%s.%N)
 kill -"$sig" $pids
 # Time until every rank has exited (mpirun's own tear-down comes after).
-for _ in $(seq 1 500); do
-  alive=0
-  for p in $pids; do
-    # An exited rank may stay a zombie until mpirun's daemon reaps it.
-    st=$(ps -o stat= -p "$p" 2>/dev/null || true)
-    case "$st" in ""|Z*) ;; *) alive=1 ;; esac
-  done
-  [ "$alive" -eq 0 ] && break
-  sleep 0.02
-done
+# shellcheck disable=SC2086 # one word per pid
+wait_gone $pids
 t1=$(date +%s.%N)
 wait "$launcher"
 code=$?
