@@ -335,8 +335,11 @@ rf_status rf__host_collect(rf_host *h, rf_attempt_done_fn fn, void *user,
  * plain sleep when it has nothing in flight; h may be NULL). */
 void rf__host_wait(rf_host *h, uint64_t timeout_ns);
 /* 1 when attempts of task t run in a task host (--isolate, or its
- * isolate option; never io or parallel tasks). */
+ * isolate option; never io or parallel tasks, nor RF_ISOLATE_NEVER). */
 int rf__task_isolated(const rf_runtime *rt, const rf_task *t);
+/* The same for one attempt, which rank 0 may ask to isolate (forced: a
+ * resume's choice for a task that may have killed its rank). */
+int rf__attempt_isolated(const rf_runtime *rt, const rf_task *t, int forced);
 /* The time limit of an attempt of t in seconds (0: none). */
 double rf__task_timeout(const rf_runtime *rt, const rf_task *t);
 /* In a task host: serve attempts until the worker goes; never returns. */

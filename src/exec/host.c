@@ -84,9 +84,13 @@ struct rf_host {
   rf_buf scratch;
 };
 
-int rf__task_isolated(const rf_runtime *rt, const rf_task *t) {
+int rf__attempt_isolated(const rf_runtime *rt, const rf_task *t, int forced) {
   if (t->opts.io || rf__task_width(t) > 1 || t->opts.isolate < 0) return 0;
-  return t->opts.isolate == 1 || rt->opts.isolate;
+  return forced || t->opts.isolate == 1 || rt->opts.isolate;
+}
+
+int rf__task_isolated(const rf_runtime *rt, const rf_task *t) {
+  return rf__attempt_isolated(rt, t, 0);
 }
 
 double rf__task_timeout(const rf_runtime *rt, const rf_task *t) {

@@ -422,9 +422,9 @@ static rf_status submit(rf_coord *co, const rf_task *task, rf_value *arg,
       return RF_OK;
     }
     if (m != NULL && m->final) m->crashes = 0; /* --retry-failed: afresh */
-    if (m != NULL && m->started && !m->parent && task->opts.isolate == 0 &&
-        !rf__task_isolated(co->rt, task) && !task->opts.io &&
-        rf__task_width(task) == 1) {
+    if (m != NULL && m->started && !m->parent &&
+        !rf__task_isolated(co->rt, task) &&
+        rf__attempt_isolated(co->rt, task, 1)) {
       f->flags |= RF_FUT_ISOLATE;
       rf__log(RF_LOG_INFO, rf__future_keytext(f),
               "was running when an earlier run ended: running it isolated");

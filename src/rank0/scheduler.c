@@ -217,9 +217,8 @@ static void measure(rf_future *f, double t0, double t1) {
 }
 
 int rf__sched_isolated(const rf_coord *co, const rf_future *f) {
-  const rf_task *t = f->task;
-  if (t->opts.io || rf__task_width(t) > 1 || t->opts.isolate < 0) return 0;
-  return (f->flags & RF_FUT_ISOLATE) || rf__task_isolated(co->rt, t);
+  return rf__attempt_isolated(co->rt, f->task,
+                              (f->flags & RF_FUT_ISOLATE) != 0);
 }
 
 rf_status rf__sched_started(rf_coord *co, rf_future *f) {

@@ -149,9 +149,7 @@ static rf_status on_work(worker *w, rf_reader *r) {
                      t->t.task);
     }
     if (st != RF_OK) break;
-    int isolated = rf__task_isolated(w->rt, task) ||
-                   (t->t.isolate && task->opts.isolate == 0 && !task->opts.io &&
-                    rf__task_width(task) == 1);
+    int isolated = rf__attempt_isolated(w->rt, task, t->t.isolate);
     if (!task->opts.io && !isolated) {
       kept++;
     } else if (w->draining) {
