@@ -26,6 +26,7 @@
 
 #define RESULT_MAX_AGE_NS 1000000ull  /* hold outcomes at most this long */
 #define POLL_INTERVAL_NS 100000ull    /* look for messages between tasks */
+#define HOST_WAIT_NS 50000ull         /* a wait while the task host works */
 
 /* A task rank 0 sent, as the message holds it (t.arg points into it). */
 typedef struct {
@@ -566,7 +567,10 @@ static int round_once(worker *w, rf_backoff *bo) {
   if (st != RF_OK && report(w, st) != 0) return -1;
   if (got) rf__backoff_reset(bo);
   else if (rf__host_active(w->host) > 0) {
-    rf__host_wait(w->host, rf__backoff_step(bo, 0)); /* wakes on outcomes */
+    /* The host holds the next attempts: sleep on its socket, which wakes
+     * this rank at its next outcome, without the probing burst (it would
+     * take the core from the host). Rank 0's messages wait at most this. */
+    rf__host_wait(w->host, HOST_WAIT_NS);
   } else {
     rf__backoff_wait(bo, 0);
   }
