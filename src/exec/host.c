@@ -301,17 +301,28 @@ static void describe_death(int status, int hello, char *buf, size_t len) {
   }
 }
 
-/* Take entry i out of the queue, keeping the others in order, and hand
- * fn its outcome: msg, and when it ran (0, 0: unknown). */
+/* Take entry i out of the queue, keeping the others in order (the front
+ * one by moving the head, in O(1)); its id. */
+static uint64_t drop_at(rf_host *h, size_t i) {
+  hentry *e = at(h, i);
+  uint64_t id = e->id;
+  if (i < h->nsent) {
+    h->sent_bytes -= e->arglen;
+    h->nsent--;
+  }
+  entry_free(e);
+  if (i == 0) h->head++;
+  else memmove(e, e + 1, (h->n - i - 1) * sizeof *e);
+  h->n--;
+  return id;
+}
+
+/* Take entry i out of the queue and hand fn its outcome: msg, and when
+ * it ran (0, 0: unknown). */
 static rf_status end_at(rf_host *h, size_t i, rf_outcome outcome,
                         const char *msg, double t0, double t1,
                         rf_attempt_done_fn fn, void *user, int *count) {
-  hentry *e = at(h, i);
-  uint64_t id = e->id;
-  entry_free(e);
-  memmove(e, e + 1, (h->n - i - 1) * sizeof *e);
-  h->n--;
-  if (i < h->nsent) h->nsent--;
+  uint64_t id = drop_at(h, i);
   (*count)++;
   rf_buf b = {0};
   rf__text_encode(&b, msg);
@@ -490,11 +501,8 @@ rf_status rf__host_take_unstarted(rf_host *h, rf_attempt_id_fn fn,
   if (h == NULL) return RF_OK;
   /* Not sent: answered now, from the back so the front stays in order. */
   while (h->n > h->nsent) {
-    hentry *e = at(h, h->n - 1);
-    uint64_t id = e->id;
-    entry_free(e);
-    h->n--;
-    RF_CHECK(fn(user, id)); /* a cancelled one too: rank 0 waits for it */
+    /* a cancelled one too: rank 0 waits for it */
+    RF_CHECK(fn(user, drop_at(h, h->n - 1)));
   }
   if (h->nsent > 1 && h->pid > 0) {
     RF_CHECK(rf__hostio_put(&h->io, RF_HOSTMSG_HANDBACK, NULL, 0));
@@ -517,7 +525,7 @@ static rf_status on_results(rf_host *h, const uint8_t *body, size_t len,
   uint32_t n;
   rf__reader_init(&r, body, len);
   RF_CHECK(rf__msg_results_read(&r, &n));
-  for (uint32_t i = 0; i < n; i++) {
+  for (uint32_t k = 0; k < n; k++) {
     rf_msg_outcome o;
     RF_CHECK(rf__msg_results_next(&r, &o));
     /* In order, except that a hand-back read while an attempt ran
@@ -527,16 +535,7 @@ static rf_status on_results(rf_host *h, const uint8_t *body, size_t len,
     RF_ENSURE(i < h->nsent, RF_ECODEC,
               "malformed message from a task host: outcome of %llx",
               (unsigned long long)o.id);
-    hentry *e = at(h, i);
-    h->sent_bytes -= e->arglen;
-    entry_free(e);
-    if (i == 0) {
-      h->head++;
-    } else {
-      memmove(e, e + 1, (h->n - i - 1) * sizeof *e);
-    }
-    h->n--;
-    h->nsent--;
+    (void)drop_at(h, i);
     if (h->careful > 0) h->careful--;
     (*count)++;
     RF_CHECK(fn(user, o.id, o.outcome, o.payload, o.len, o.t0, o.t1));

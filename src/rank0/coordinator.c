@@ -490,7 +490,7 @@ static void drain(rf_coord *co) {
     uint64_t give_up = rf__mono_ns() + 500000000ull;
     while (rf__host_active(co->host) > 0 && rf__mono_ns() < give_up &&
            rf__local_io(co, &got) == RF_OK) {
-      if (!got) rf__sleep(0.001);
+      if (!got) rf__host_wait(co->host, 1000000); /* its end wakes it */
     }
   }
 }

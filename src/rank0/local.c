@@ -38,18 +38,17 @@ rf_status rf__local_run_one(rf_coord *co, int *ran) {
   /* An isolated task goes to the task host, which runs it beside the
    * flow (collected by rf__local_io); a full host takes no more. */
   rf_future *next = rf__sched_peek_q(co, q);
-  if (next != NULL && rf__sched_isolated(co, next)) {
-    if (rf__host_active(co->host) >= HOST_AHEAD) return RF_OK;
-    RF_CHECK(rf__sched_take_q(co, q, 0, RF_STATE_RUNNING, &f));
-    if (f == NULL) return RF_OK;
-    rf_attempt a = attempt_of(f);
-    RF_CHECK(rf__host_submit(co->host, &a));
-    *ran = 1;
+  if (next != NULL && rf__sched_isolated(co, next) &&
+      rf__host_active(co->host) >= HOST_AHEAD) {
     return RF_OK;
   }
   RF_CHECK(rf__sched_take_q(co, q, 0, RF_STATE_RUNNING, &f));
   if (f == NULL) return RF_OK;
   *ran = 1;
+  if (rf__sched_isolated(co, f)) {
+    rf_attempt a = attempt_of(f);
+    return rf__host_submit(co->host, &a);
+  }
   /* A long or new task is recorded as started: if it takes rank 0 down,
    * a resume runs it isolated. Short ones known to be short are not
    * (a record each would cost a write per task). */
